@@ -1,0 +1,113 @@
+"""Shared fixtures: a small county with two towns, and named users with different roles.
+
+南屿省 990000000000 (province)
+└ 云港市 990100000000 (city)
+  └ 测试县 990101000000 (county)
+    ├ 东镇 990101100000 (town)
+    │ ├ 东一村 990101100201 (village) ── 东一村党支部 B990101100201-01
+    │ └ 东社区 990101100001 (community)
+    ├ 西镇 990101101000 (town)
+    │ └ 西一村 990101101201 (village) ── 西一村党支部 B990101101201-01
+    └ 县教育局 D990101001 (department) ── 县教育局机关党支部 B-D990101001-01
+"""
+
+import os
+
+import pytest
+
+from shishi.orgs import services
+from shishi.orgs.models import Org, OrgKind, RoleKind
+
+PASSWORD = "Correct-horse-42"
+
+STRICT = os.environ.get("SHISHI_STRICT") == "1"
+
+
+@pytest.fixture
+def tree(db):
+    s = services.create_org
+    t = {}
+    t["province"] = province = Org.objects.create(
+        kind=OrgKind.PROVINCE, name="南屿省", code="990000000000", path="0001", depth=0
+    )
+    t["city"] = s(None, parent=province, kind=OrgKind.CITY, name="云港市", code="990100000000")
+    t["county"] = s(None, parent=t["city"], kind=OrgKind.COUNTY, name="测试县", code="990101000000")
+    t["east"] = s(None, parent=t["county"], kind=OrgKind.TOWN, name="东镇", code="990101100000")
+    t["west"] = s(None, parent=t["county"], kind=OrgKind.TOWN, name="西镇", code="990101101000")
+    t["east_village"] = s(
+        None, parent=t["east"], kind=OrgKind.VILLAGE, name="东一村", code="990101100201"
+    )
+    t["east_community"] = s(
+        None, parent=t["east"], kind=OrgKind.COMMUNITY, name="东社区", code="990101100001"
+    )
+    t["west_village"] = s(
+        None, parent=t["west"], kind=OrgKind.VILLAGE, name="西一村", code="990101101201"
+    )
+    t["east_branch"] = s(
+        None,
+        parent=t["east_village"],
+        kind=OrgKind.BRANCH,
+        name="东一村党支部",
+        code="B990101100201-01",
+    )
+    t["west_branch"] = s(
+        None,
+        parent=t["west_village"],
+        kind=OrgKind.BRANCH,
+        name="西一村党支部",
+        code="B990101101201-01",
+    )
+    t["dept"] = s(
+        None, parent=t["county"], kind=OrgKind.DEPARTMENT, name="测试县教育局", code="D990101001"
+    )
+    t["dept_branch"] = s(
+        None, parent=t["dept"], kind=OrgKind.BRANCH, name="教育局机关党支部", code="B-D990101001-01"
+    )
+    return t
+
+
+def make_user(tree, username, role, org_key, person_org_key=None, phone=""):
+    org = tree[org_key]
+    person = services.create_person(
+        None,
+        org=tree[person_org_key or org_key],
+        name=f"测试{username}",
+        phone=phone,
+        is_party_member=True,
+    )
+    user = services.create_login(None, person, username=username, password=PASSWORD)
+    if role:
+        services.grant_role(None, user, org, role)
+    return user
+
+
+@pytest.fixture
+def users(tree):
+    """One login per role: the name says which, and where."""
+    return {
+        "county_admin": make_user(
+            tree, "county_admin", RoleKind.COUNTY_ADMIN, "county", "dept", "13800000001"
+        ),
+        "east_admin": make_user(
+            tree, "east_admin", RoleKind.TOWN_ADMIN, "east", phone="13800000002"
+        ),
+        "west_admin": make_user(tree, "west_admin", RoleKind.TOWN_ADMIN, "west"),
+        "unit_officer": make_user(tree, "unit_officer", RoleKind.UNIT_OFFICER, "dept"),
+        "secretary": make_user(tree, "secretary", RoleKind.BRANCH_SECRETARY, "east_branch"),
+        "cadre": make_user(tree, "cadre", RoleKind.CADRE, "east_branch"),
+        "supervisor": make_user(tree, "supervisor", RoleKind.SUPERVISOR, "county", "dept"),
+        "auditor": make_user(tree, "auditor", RoleKind.AUDITOR, "county", "dept"),
+        "sysadmin": make_user(tree, "sysadmin", RoleKind.SYSADMIN, "province", "dept"),
+        "nobody": make_user(tree, "nobody", None, "east_village"),
+    }
+
+
+@pytest.fixture
+def client_for(client):
+    """``client_for(user)``: a test client signed in as ``user``."""
+
+    def login(user):
+        client.force_login(user, backend="shishi.orgs.backends.UsernameOrPhoneBackend")
+        return client
+
+    return login

@@ -1,0 +1,3 @@
+from shishi.cli import main
+
+main()

@@ -1,0 +1,22 @@
+"""The request a change happens in (request id, address), for the audit log.
+
+A context variable, not a thread-local: it is set by the middleware for a web request and is empty
+for commands and jobs, whose entries then carry no request id.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    request_id: str = ""
+    ip: str | None = None
+
+
+current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
+    "shishi_request",
+    default=RequestContext(),  # noqa: B039 (frozen, so immutable)
+)

@@ -1,0 +1,27 @@
+import re
+import uuid
+
+from .context import RequestContext, current
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (kept from a proxy's X-Request-ID when sane) for the audit log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        # REMOTE_ADDR is the peer; behind nginx the deployment guide sets it from X-Real-IP.
+        ip = request.META.get("REMOTE_ADDR") or None
+        request.request_id = request_id
+        token = current.set(RequestContext(request_id=request_id, ip=ip))
+        try:
+            response = self.get_response(request)
+        finally:
+            current.reset(token)
+        response["X-Request-ID"] = request_id
+        return response

@@ -1,0 +1,147 @@
+"""Typed readers for environment variables that fail loudly, naming the variable.
+
+Each reader returns the default when the variable is unset or empty, and raises
+``ConfigError`` with the variable's name when the value cannot be used.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+
+class ConfigError(Exception):
+    """A setting from the environment is unusable; the message names the variable."""
+
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value.strip() if value and value.strip() else None
+
+
+def env_str(name: str, default: str) -> str:
+    return _raw(name) or default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() in TRUE:
+        return True
+    if value.lower() in FALSE:
+        return False
+    raise ConfigError(f"{name}={value!r} is not a yes/no value; use true or false.")
+
+
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a whole number.") from None
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{name}={number} is below the minimum of {minimum}.")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = _raw(name) or default
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+    return value
+
+
+def env_path(name: str, default: Path) -> Path:
+    value = _raw(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def env_secret(name: str, keep_at: Path) -> str:
+    """The variable's value, or a random secret generated once and kept in ``keep_at``."""
+    value = _raw(name)
+    if value is not None:
+        if len(value) < 32:
+            raise ConfigError(f"{name} is too short: use at least 32 random characters.")
+        return value
+    try:
+        return keep_at.read_text().strip()
+    except FileNotFoundError:
+        pass
+    try:
+        keep_at.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(50)
+        # Exclusive create: two processes starting at once keep the same secret.
+        with open(keep_at, "x") as fh:
+            fh.write(secret)
+        os.chmod(keep_at, 0o600)
+        return secret
+    except FileExistsError:
+        return keep_at.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"{name} is not set and {keep_at} cannot be written: {exc}") from None
+
+
+def env_database(name: str, default: str) -> dict:
+    """A Django DATABASES entry from a URL: ``sqlite:///path`` or ``postgres://u:p@h:port/db``."""
+    url = _raw(name) or default
+    parts = urlsplit(url)
+    options = dict(parse_qsl(parts.query))
+    if parts.scheme == "sqlite":
+        # sqlite:////abs/path is absolute, sqlite:///rel/path relative to the working directory.
+        path = unquote(parts.path)
+        path = "/" + path.lstrip("/") if url.startswith("sqlite:////") else path[1:]
+        if not path:
+            raise ConfigError(
+                f"{name}={url!r}: an SQLite URL needs a file path, e.g. sqlite:///var/shishi.sqlite3"
+            )
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path,
+            # IMMEDIATE transactions serialise writers, so the audit chain never forks, and a
+            # busy timeout waits for a writer instead of failing with "database is locked".
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            "TEST": {"NAME": options.get("test_name") or None},
+        }
+    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
+        dbname = unquote(parts.path.lstrip("/"))
+        if not dbname:
+            raise ConfigError(f"{name}={url!r}: a PostgreSQL URL needs a database name.")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigError(f"{name}={url!r}: the port is not a number.") from None
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": dbname,
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(port or ""),
+            "CONN_MAX_AGE": int(options.pop("conn_max_age", 60)),
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": options,
+        }
+    raise ConfigError(
+        f"{name}={url!r}: unknown database; use sqlite:///path or postgres://user@host:port/name."
+    )

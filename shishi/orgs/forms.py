@@ -1,0 +1,85 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import Gender, OrgKind, RoleKind
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Username or mobile number"),
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}
+        ),
+    )
+    error_messages = {
+        "invalid_login": _(
+            "The username or mobile number and password do not match. After %(limit)s failed "
+            "attempts the account is locked for a while."
+        ),
+        "inactive": _("This login is disabled."),
+    }
+
+    def get_invalid_login_error(self):
+        from django.conf import settings
+
+        return forms.ValidationError(
+            self.error_messages["invalid_login"],
+            code="invalid_login",
+            params={"limit": settings.AXES_FAILURE_LIMIT},
+        )
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Name or code"), max_length=100, required=False)
+
+
+class OrgForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    short_name = forms.CharField(label=_("Short name"), max_length=50, required=False)
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        help_text=_("12 digits for a place; any unique code otherwise."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class NewOrgForm(OrgForm):
+    kind = forms.ChoiceField(label=_("Kind"), choices=OrgKind.choices)
+
+    field_order = ["kind", "name", "short_name", "code"]
+
+
+class MoveForm(forms.Form):
+    new_parent_code = forms.CharField(label=_("Code of the new parent organisation"), max_length=32)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PersonForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=50)
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices)
+    phone = forms.CharField(label=_("Mobile number"), max_length=20, required=False)
+    is_party_member = forms.BooleanField(label=_("Party member"), required=False)
+    position = forms.CharField(label=_("Position"), max_length=100, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class RoleForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Role"), choices=RoleKind.choices)
+    org_code = forms.CharField(label=_("On organisation (code)"), max_length=32)
+
+
+class LoginCreateForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    password = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Excel file (.xlsx)"))
+    dry_run = forms.BooleanField(
+        label=_("Check only (dry run): write nothing"), required=False, initial=True
+    )

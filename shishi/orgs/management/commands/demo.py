@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from shishi.orgs.demo import DEMO_PASSWORD, build_province, ensure_demo_logins
+
+
+class Command(BaseCommand):
+    help = "Build the fictional demo county (deterministic; safe to run twice) and its demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=2021)
+
+    def handle(self, *args, seed, **options):
+        [(county, created)] = build_province(seed, 1)
+        logins = ensure_demo_logins(county)
+        state = "built" if created else "already there"
+        self.stdout.write(f"Demo county {county.name} ({county.code}): {state}.")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, role, org in logins:
+            self.stdout.write(f"  {username:<17} {role} — {org}")

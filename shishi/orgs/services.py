@@ -1,0 +1,442 @@
+"""Every change to organisations, people, logins and roles goes through a function here.
+
+Each function checks permission, validates, writes in one transaction and appends to the audit
+log. ``actor=None`` means the system itself (management commands such as ``shishi demo``).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext as _
+
+from shishi.audit.services import diff, record, snapshot
+from shishi.lib.masking import is_mobile, normalize_phone
+
+from . import access
+from .models import (
+    ALLOWED_PARENTS,
+    PLACE_KINDS,
+    Gender,
+    Org,
+    OrgKind,
+    OrgMove,
+    Person,
+    Role,
+    RoleKind,
+    User,
+    box,
+    encode_step,
+)
+
+ORG_FIELDS = ["kind", "name", "short_name", "code", "parent", "is_active"]
+PERSON_FIELDS = ["number", "name", "gender", "is_party_member", "position", "org", "is_active"]
+
+
+class ConflictError(ValidationError):
+    """Someone else saved the object since the form was opened; ``changed`` names their edits."""
+
+    def __init__(self, changed: dict):
+        self.changed = changed
+        super().__init__(
+            _(
+                "Someone else changed this record while you were editing it. Their changes: %(fields)s."
+            )
+            % {"fields": ", ".join(changed) or "-"}
+        )
+
+
+def _require(actor, perm: str, org: Org) -> None:
+    if actor is not None and not access.has_perm_on(actor, perm, org):
+        raise PermissionDenied(_("You may not do this for %(org)s.") % {"org": org.name})
+
+
+# --- organisations -----------------------------------------------------------------------------
+
+
+def validate_code(kind: str, code: str) -> None:
+    if not code:
+        raise ValidationError({"code": _("The code is required.")})
+    if kind in PLACE_KINDS and not (len(code) == 12 and code.isdigit()):
+        raise ValidationError(
+            {
+                "code": _(
+                    "A place needs its 12-digit statistical division code; %(code)s is not one."
+                )
+                % {"code": code}
+            }
+        )
+    if len(code) > 32 or not code.replace("-", "").isalnum():
+        raise ValidationError({"code": _("A code is up to 32 letters, digits and hyphens.")})
+
+
+def validate_parent(kind: str, parent: Org | None) -> None:
+    allowed = ALLOWED_PARENTS.get(kind)
+    if allowed is None:
+        raise ValidationError(
+            {"kind": _("Unknown kind of organisation: %(kind)s.") % {"kind": kind}}
+        )
+    parent_kind = parent.kind if parent else None
+    if parent_kind not in allowed:
+        raise ValidationError(
+            {
+                "parent": _("A %(kind)s cannot stand under %(parent)s.")
+                % {
+                    "kind": OrgKind(kind).label,
+                    "parent": OrgKind(parent_kind).label if parent_kind else _("nothing (the top)"),
+                }
+            }
+        )
+
+
+def _next_path(parent: Org | None) -> tuple[str, int]:
+    """A fresh path under ``parent`` (locked), from the parent's counter of issued children."""
+    if parent is None:
+        roots = Org.objects.filter(parent__isnull=True).count()
+        step = roots + 1
+        while Org.objects.filter(path=encode_step(step)).exists():
+            step += 1
+        return encode_step(step), 0
+    Org.objects.filter(pk=parent.pk).update(children_issued=F("children_issued") + 1)
+    parent.refresh_from_db(fields=["children_issued"])
+    return parent.path + encode_step(parent.children_issued), parent.depth + 1
+
+
+def _county_for(kind: str, parent: Org | None) -> Org | None:
+    if parent is None:
+        return None
+    return parent.county
+
+
+@transaction.atomic
+def create_org(
+    actor, *, parent: Org | None, kind: str, name: str, code: str, short_name: str = ""
+) -> Org:
+    name, code, short_name = (name or "").strip(), (code or "").strip(), (short_name or "").strip()
+    if parent is not None:
+        _require(actor, access.MANAGE_ORGS, parent)
+        parent = Org.objects.select_for_update().get(pk=parent.pk)
+    elif actor is not None:
+        raise PermissionDenied(_("Only the system can create a top-level organisation."))
+    if not name:
+        raise ValidationError({"name": _("The name is required.")})
+    validate_code(kind, code)
+    validate_parent(kind, parent)
+    if Org.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("The code %(code)s is already used.") % {"code": code}})
+    path, depth = _next_path(parent)
+    org = Org(
+        kind=kind,
+        name=name,
+        short_name=short_name,
+        code=code,
+        parent=parent,
+        path=path,
+        depth=depth,
+    )
+    org.county = _county_for(kind, parent)
+    org.save()
+    if kind == OrgKind.COUNTY:
+        org.county = org
+        org.save(update_fields=["county"])
+    record(actor, "orgs.org.created", org, changes=diff({}, snapshot(org, ORG_FIELDS)))
+    return org
+
+
+@transaction.atomic
+def update_org(actor, org: Org, *, version: int | None = None, **fields) -> Org:
+    """Change name, short name, code or active flag. Moving is ``move_org``."""
+    org = Org.objects.select_for_update().get(pk=org.pk)
+    _require(actor, access.MANAGE_ORGS, org)
+    before = snapshot(org, ORG_FIELDS)
+    if version is not None and version != org.version:
+        raise ConflictError(_changes_since(org, version))
+    allowed = {"name", "short_name", "code", "is_active"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"update_org cannot change {sorted(unknown)}")
+    for key, value in fields.items():
+        setattr(org, key, value.strip() if isinstance(value, str) else value)
+    if not org.name:
+        raise ValidationError({"name": _("The name is required.")})
+    validate_code(org.kind, org.code)
+    if Org.objects.filter(code=org.code).exclude(pk=org.pk).exists():
+        raise ValidationError(
+            {"code": _("The code %(code)s is already used.") % {"code": org.code}}
+        )
+    changes = diff(before, snapshot(org, ORG_FIELDS))
+    if changes:
+        org.version += 1
+        org.save()
+        record(actor, "orgs.org.changed", org, changes=changes)
+    return org
+
+
+def _changes_since(obj, version: int) -> dict:
+    """The fields changed in the audit log since the version the editor started from."""
+    from shishi.audit.models import Entry
+
+    entries = Entry.objects.filter(
+        object_type=obj._meta.label_lower, object_id=str(obj.pk), action__endswith=".changed"
+    ).order_by("-seq")[: max(obj.version - version, 0)]
+    changed: dict = {}
+    for entry in reversed(list(entries)):
+        changed.update(entry.changes)
+    return changed
+
+
+@transaction.atomic
+def move_org(actor, org: Org, new_parent: Org, *, reason: str) -> Org:
+    """Move ``org`` and its whole subtree under ``new_parent``; the move is kept in OrgMove."""
+    org = Org.objects.select_for_update().get(pk=org.pk)
+    new_parent = Org.objects.select_for_update().get(pk=new_parent.pk)
+    _require(actor, access.MANAGE_ORGS, org)
+    _require(actor, access.MANAGE_ORGS, new_parent)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the organisation moves.")})
+    if new_parent.path.startswith(org.path):
+        raise ValidationError(
+            {
+                "parent": _("%(org)s cannot move under itself or its own descendant %(parent)s.")
+                % {"org": org.name, "parent": new_parent.name}
+            }
+        )
+    if org.parent_id == new_parent.pk:
+        raise ValidationError({"parent": _("%(org)s is already there.") % {"org": org.name}})
+    validate_parent(org.kind, new_parent)
+    old_path, old_parent_id = org.path, org.parent_id
+    new_path, new_depth = _next_path(new_parent)
+    delta = new_depth - org.depth
+    subtree = Org.objects.filter(path__startswith=old_path)
+    subtree.update(
+        path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+        depth=F("depth") + delta,
+    )
+    if org.kind not in {OrgKind.PROVINCE, OrgKind.CITY, OrgKind.COUNTY}:
+        Org.objects.filter(path__startswith=new_path).update(county=new_parent.county_id)
+        Person.objects.filter(org__path__startswith=new_path).update(county=new_parent.county_id)
+    Org.objects.filter(pk=org.pk).update(parent=new_parent, version=F("version") + 1)
+    org.refresh_from_db()
+    OrgMove.objects.create(
+        org=org,
+        from_parent_id=old_parent_id,
+        to_parent=new_parent,
+        old_path=old_path,
+        new_path=new_path,
+        reason=reason.strip(),
+        moved_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    record(
+        actor,
+        "orgs.org.moved",
+        org,
+        changes={"parent": [old_parent_id, new_parent.pk]},
+        data={"reason": reason.strip()},
+    )
+    return org
+
+
+# --- people ------------------------------------------------------------------------------------
+
+
+def clean_phone(value: str) -> str:
+    phone = normalize_phone(value)
+    if phone and not is_mobile(phone):
+        raise ValidationError(
+            {"phone": _("%(value)s is not an 11-digit mobile number.") % {"value": value}}
+        )
+    return phone
+
+
+def _next_person_number(org: Org) -> str:
+    county = org.county or org
+    prefix = f"P{county.code[:6]}"
+    last = (
+        Person.objects.filter(number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    seq = int(last[len(prefix) :]) + 1 if last and last[len(prefix) :].isdigit() else 1
+    return f"{prefix}{seq:06d}"
+
+
+@transaction.atomic
+def create_person(
+    actor,
+    *,
+    org: Org,
+    name: str,
+    gender: str = Gender.UNKNOWN,
+    phone: str = "",
+    is_party_member: bool = False,
+    position: str = "",
+    number: str = "",
+) -> Person:
+    _require(actor, access.MANAGE_PEOPLE, org)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("The name is required.")})
+    if gender not in Gender.values:
+        raise ValidationError({"gender": _("Unknown gender: %(value)s.") % {"value": gender}})
+    phone = clean_phone(phone)
+    number = (number or "").strip() or _next_person_number(org)
+    if Person.objects.filter(number=number).exists():
+        raise ValidationError(
+            {"number": _("The person number %(number)s is already used.") % {"number": number}}
+        )
+    person = Person(
+        number=number,
+        name=name,
+        gender=gender,
+        is_party_member=is_party_member,
+        position=(position or "").strip(),
+        org=org,
+        county=org.county,
+    )
+    person.set_phone(phone)
+    person.save()
+    after = snapshot(person, PERSON_FIELDS)
+    # The log keeps that the phone changed, never the number itself.
+    after["phone"] = "***" if phone else ""
+    record(actor, "orgs.person.created", person, changes=diff({}, after))
+    return person
+
+
+@transaction.atomic
+def update_person(actor, person: Person, *, version: int | None = None, **fields) -> Person:
+    person = Person.objects.select_for_update().select_related("org").get(pk=person.pk)
+    _require(actor, access.MANAGE_PEOPLE, person.org)
+    if version is not None and version != person.version:
+        raise ConflictError(_changes_since(person, version))
+    before = snapshot(person, PERSON_FIELDS)
+    before["phone"] = person.phone_digest
+    allowed = {"name", "gender", "phone", "is_party_member", "position", "org", "is_active"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"update_person cannot change {sorted(unknown)}")
+    if "org" in fields and fields["org"].pk != person.org_id:
+        _require(actor, access.MANAGE_PEOPLE, fields["org"])
+        person.county = fields["org"].county
+    for key, value in fields.items():
+        if key == "phone":
+            person.set_phone(clean_phone(value))
+        else:
+            setattr(person, key, value.strip() if isinstance(value, str) else value)
+    if not person.name:
+        raise ValidationError({"name": _("The name is required.")})
+    if person.gender not in Gender.values:
+        raise ValidationError(
+            {"gender": _("Unknown gender: %(value)s.") % {"value": person.gender}}
+        )
+    after = snapshot(person, PERSON_FIELDS)
+    after["phone"] = person.phone_digest
+    changes = diff(before, after)
+    if "phone" in changes:
+        changes["phone"] = ["***", "***"]
+    if changes:
+        person.version += 1
+        person.save()
+        record(actor, "orgs.person.changed", person, changes=changes)
+    return person
+
+
+# --- logins and roles --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_login(actor, person: Person, *, username: str, password: str) -> User:
+    person = Person.objects.select_for_update().select_related("org").get(pk=person.pk)
+    _require(actor, access.MANAGE_ACCOUNTS, person.org)
+    username = (username or "").strip()
+    if person.user_id:
+        raise ValidationError(
+            {"username": _("%(name)s already has a login.") % {"name": person.name}}
+        )
+    if not username:
+        raise ValidationError({"username": _("The username is required.")})
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError(
+            {"username": _("The username %(name)s is taken.") % {"name": username}}
+        )
+    user = User(username=username, first_name=person.name)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    user.set_password(password)
+    user.save()
+    person.user = user
+    person.save(update_fields=["user"])
+    record(actor, "orgs.login.created", person, changes={"username": [None, username]})
+    return user
+
+
+@transaction.atomic
+def set_password(actor, user: User, password: str) -> None:
+    person = getattr(user, "person", None)
+    if actor != user:
+        if person is None:
+            raise PermissionDenied(_("This login has no person."))
+        _require(actor, access.MANAGE_ACCOUNTS, person.org)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record(actor, "orgs.login.password_set", person or user)
+
+
+@transaction.atomic
+def grant_role(actor, user: User, org: Org, kind: str) -> Role:
+    _require(actor, access.MANAGE_ACCOUNTS, org)
+    if kind not in RoleKind.values:
+        raise ValidationError({"kind": _("Unknown role: %(value)s.") % {"value": kind}})
+    role, created = Role.objects.get_or_create(
+        user=user,
+        org=org,
+        kind=kind,
+        defaults={"granted_by": actor if getattr(actor, "is_authenticated", False) else None},
+    )
+    if created:
+        record(
+            actor,
+            "orgs.role.granted",
+            role,
+            changes={"role": [None, kind], "org": [None, org.pk], "user": [None, user.pk]},
+            county_id=org.county_id,
+        )
+    return role
+
+
+@transaction.atomic
+def revoke_role(actor, role: Role) -> None:
+    _require(actor, access.MANAGE_ACCOUNTS, role.org)
+    record(
+        actor,
+        "orgs.role.revoked",
+        role,
+        changes={
+            "role": [role.kind, None],
+            "org": [role.org_id, None],
+            "user": [role.user_id, None],
+        },
+        county_id=role.org.county_id,
+    )
+    role.delete()
+
+
+def find_user_by_phone(phone: str) -> User | None:
+    digest = box().digest(normalize_phone(phone))
+    if not digest:
+        return None
+    person = (
+        Person.objects.filter(phone_digest=digest, user__isnull=False, user__is_active=True)
+        .select_related("user")
+        .first()
+    )
+    return person.user if person else None

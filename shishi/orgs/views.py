@@ -1,0 +1,406 @@
+"""The organisation browser, people and roles, sign-in."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.db.models.functions import Substr
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import access, services
+from .forms import (
+    LoginCreateForm,
+    LoginForm,
+    MoveForm,
+    NewOrgForm,
+    OrgForm,
+    PersonForm,
+    RoleForm,
+    SearchForm,
+)
+from .models import STEP, Org, OrgKind, Person, Role
+
+PEOPLE_PER_PAGE = 50
+CHILDREN_PER_PAGE = 100
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "orgs/login.html"
+    redirect_authenticated_user = True
+
+
+def locked_out(request, credentials=None, *args, **kwargs):
+    """Axes calls this when a username has failed too often."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "orgs/locked_out.html", {"minutes": minutes}, status=429)
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError onto the form, by field where the field exists."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+def _breadcrumbs(user, org: Org) -> list[Org]:
+    """The ancestors of ``org`` that lie inside the user's scope, top first."""
+    scopes = access.scope_paths(user, access.VIEW_ORGS)
+    paths = [p for p in org.ancestor_paths() if any(p.startswith(s) for s in scopes)]
+    return list(Org.objects.filter(path__in=paths).only("id", "name", "path").order_by("path"))
+
+
+def _subtree_counts(org: Org) -> tuple[dict, dict]:
+    """Per child: descendants by kind, and people in its subtree — two grouped queries in all."""
+    length = len(org.path) + STEP
+    by_kind: dict[str, dict[str, int]] = {}
+    rows = (
+        Org.objects.filter(path__startswith=org.path, depth__gt=org.depth + 1, is_active=True)
+        .annotate(prefix=Substr("path", 1, length))
+        .values("prefix", "kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        by_kind.setdefault(row["prefix"], {})[row["kind"]] = row["n"]
+    people = {
+        row["prefix"]: row["n"]
+        for row in Person.objects.filter(org__path__startswith=org.path, is_active=True)
+        .annotate(prefix=Substr("org__path", 1, length))
+        .values("prefix")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    return by_kind, people
+
+
+COUNTED_KINDS = [
+    OrgKind.TOWN,
+    OrgKind.VILLAGE,
+    OrgKind.COMMUNITY,
+    OrgKind.DEPARTMENT,
+    OrgKind.BRANCH,
+]
+
+
+@login_required
+def tree(request):
+    """The top of the user's part of the tree: straight to it when it is one organisation."""
+    roots = list(access.scope_roots(request.user))
+    if len(roots) == 1:
+        return redirect("orgs:detail", pk=roots[0].pk)
+    return render(request, "orgs/roots.html", {"roots": roots})
+
+
+@login_required
+def detail(request, pk: int):
+    org = access.get_org(request, pk)
+    user = request.user
+    children_page = Paginator(
+        org.children.filter(is_active=True).order_by("kind", "path"), CHILDREN_PER_PAGE
+    ).get_page(request.GET.get("cpage"))
+    by_kind, people_counts = _subtree_counts(org)
+    children = []
+    for child in children_page:
+        counts = by_kind.get(child.path, {})
+        children.append(
+            {
+                "org": child,
+                "counts": [(OrgKind(k).label, counts[k]) for k in COUNTED_KINDS if counts.get(k)],
+                "people": people_counts.get(child.path, 0),
+            }
+        )
+    totals: dict[str, int] = {}
+    for counts in by_kind.values():
+        for k, n in counts.items():
+            totals[k] = totals.get(k, 0) + n
+    for child in (
+        org.children.filter(is_active=True).values("kind").annotate(n=Count("id")).order_by()
+    ):
+        totals[child["kind"]] = totals.get(child["kind"], 0) + child["n"]
+    can_see_people = access.has_perm_on(user, access.VIEW_PEOPLE, org)
+    people_page = None
+    roles = []
+    if can_see_people:
+        people_page = Paginator(
+            org.people.filter(is_active=True).select_related("user").order_by("name", "id"),
+            PEOPLE_PER_PAGE,
+        ).get_page(request.GET.get("page"))
+        roles = list(
+            Role.objects.filter(org=org)
+            .select_related("user__person")
+            .order_by("kind", "user__username")
+        )
+    return render(
+        request,
+        "orgs/detail.html",
+        {
+            "org": org,
+            "breadcrumbs": _breadcrumbs(user, org),
+            "children": children,
+            "children_page": children_page,
+            "totals": [(OrgKind(k).label, totals[k]) for k in COUNTED_KINDS if totals.get(k)],
+            "people_total": sum(people_counts.values())
+            + (people_page.paginator.count if people_page else 0),
+            "people_page": people_page,
+            "roles": roles,
+            "can_see_people": can_see_people,
+            "can_manage": access.has_perm_on(user, access.MANAGE_ORGS, org),
+            "can_manage_people": access.has_perm_on(user, access.MANAGE_PEOPLE, org),
+            "search_form": SearchForm(),
+        },
+    )
+
+
+@login_required
+def search(request):
+    form = SearchForm(request.GET)
+    results = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        q = form.cleaned_data["q"].strip()
+        results = Paginator(
+            access.orgs_for(request.user)
+            .filter(Q(name__icontains=q) | Q(short_name__icontains=q) | Q(code__startswith=q))
+            .select_related("parent")
+            .order_by("path"),
+            50,
+        ).get_page(request.GET.get("page"))
+    return render(
+        request, "orgs/search.html", {"form": form, "results": results, "search_form": form}
+    )
+
+
+@login_required
+def person_detail(request, pk: int):
+    person = access.get_person(request, pk)
+    can_manage = access.has_perm_on(request.user, access.MANAGE_PEOPLE, person.org)
+    roles = (
+        list(Role.objects.filter(user=person.user).select_related("org").order_by("kind"))
+        if person.user
+        else []
+    )
+    return render(
+        request,
+        "orgs/person.html",
+        {
+            "person": person,
+            "breadcrumbs": _breadcrumbs(request.user, person.org) + [person.org],
+            "roles": roles,
+            "can_manage": can_manage,
+            "can_manage_accounts": access.has_perm_on(
+                request.user, access.MANAGE_ACCOUNTS, person.org
+            ),
+            "role_form": RoleForm(),
+            "login_form": LoginCreateForm(),
+        },
+    )
+
+
+def _service_form(request, form, template: str, context: dict, action):
+    """Run ``action(form.cleaned_data)`` on a valid POST; errors go back onto the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            return action(form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+    return render(request, template, {**context, "form": form})
+
+
+@login_required
+def org_edit(request, pk: int):
+    org = access.get_org(request, pk, access.MANAGE_ORGS)
+    initial = {
+        "name": org.name,
+        "short_name": org.short_name,
+        "code": org.code,
+        "version": org.version,
+    }
+    form = OrgForm(request.POST or None, initial=initial)
+
+    def save(data):
+        services.update_org(
+            request.user,
+            org,
+            version=data["version"],
+            name=data["name"],
+            short_name=data["short_name"],
+            code=data["code"],
+        )
+        messages.success(request, _("Saved."))
+        return redirect("orgs:detail", pk=org.pk)
+
+    return _service_form(
+        request,
+        form,
+        "orgs/form.html",
+        {"org": org, "title": _("Edit %(name)s") % {"name": org.name}},
+        save,
+    )
+
+
+@login_required
+def org_new(request, pk: int):
+    parent = access.get_org(request, pk, access.MANAGE_ORGS)
+    form = NewOrgForm(request.POST or None)
+
+    def save(data):
+        org = services.create_org(
+            request.user,
+            parent=parent,
+            kind=data["kind"],
+            name=data["name"],
+            short_name=data["short_name"],
+            code=data["code"],
+        )
+        messages.success(request, _("Created %(name)s.") % {"name": org.name})
+        return redirect("orgs:detail", pk=org.pk)
+
+    title = _("New organisation under %(name)s") % {"name": parent.name}
+    return _service_form(request, form, "orgs/form.html", {"org": parent, "title": title}, save)
+
+
+@login_required
+def org_move(request, pk: int):
+    org = access.get_org(request, pk, access.MANAGE_ORGS)
+    form = MoveForm(request.POST or None)
+
+    def save(data):
+        new_parent = (
+            access.orgs_for(request.user, access.MANAGE_ORGS)
+            .filter(code=data["new_parent_code"].strip())
+            .first()
+        )
+        if new_parent is None:
+            raise ValidationError(
+                {"new_parent_code": _("No organisation with this code in your scope.")}
+            )
+        services.move_org(request.user, org, new_parent, reason=data["reason"])
+        messages.success(request, _("Moved %(name)s.") % {"name": org.name})
+        return redirect("orgs:detail", pk=org.pk)
+
+    return _service_form(
+        request,
+        form,
+        "orgs/form.html",
+        {
+            "org": org,
+            "title": _("Move %(name)s") % {"name": org.name},
+            "moves": org.moves.select_related("from_parent", "to_parent", "moved_by"),
+        },
+        save,
+    )
+
+
+@login_required
+def person_new(request, pk: int):
+    org = access.get_org(request, pk, access.MANAGE_PEOPLE)
+    form = PersonForm(request.POST or None)
+
+    def save(data):
+        data.pop("version", None)
+        person = services.create_person(request.user, org=org, **data)
+        messages.success(request, _("Added %(name)s.") % {"name": person.name})
+        return redirect("orgs:person", pk=person.pk)
+
+    return _service_form(
+        request,
+        form,
+        "orgs/form.html",
+        {"org": org, "title": _("New person in %(name)s") % {"name": org.name}},
+        save,
+    )
+
+
+@login_required
+def person_edit(request, pk: int):
+    person = access.get_person(request, pk, access.MANAGE_PEOPLE)
+    initial = {
+        "name": person.name,
+        "gender": person.gender,
+        "phone": person.phone,
+        "is_party_member": person.is_party_member,
+        "position": person.position,
+        "version": person.version,
+    }
+    form = PersonForm(request.POST or None, initial=initial)
+
+    def save(data):
+        version = data.pop("version")
+        services.update_person(request.user, person, version=version, **data)
+        messages.success(request, _("Saved."))
+        return redirect("orgs:person", pk=person.pk)
+
+    title = _("Edit %(name)s") % {"name": person.name}
+    return _service_form(request, form, "orgs/form.html", {"org": person.org, "title": title}, save)
+
+
+@login_required
+@require_POST
+def person_login(request, pk: int):
+    person = access.get_person(request, pk)
+    form = LoginCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.create_login(request.user, person, **form.cleaned_data)
+            messages.success(request, _("Login created."))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.error(request, _("Enter a username and a password."))
+    return redirect("orgs:person", pk=person.pk)
+
+
+@login_required
+@require_POST
+def person_role(request, pk: int):
+    person = access.get_person(request, pk)
+    form = RoleForm(request.POST)
+    if not person.user_id:
+        messages.error(request, _("Create a login first."))
+    elif form.is_valid():
+        org = (
+            access.orgs_for(request.user, access.MANAGE_ACCOUNTS)
+            .filter(code=form.cleaned_data["org_code"].strip())
+            .first()
+        )
+        if org is None:
+            messages.error(request, _("No organisation with this code in your scope."))
+        else:
+            try:
+                services.grant_role(request.user, person.user, org, form.cleaned_data["kind"])
+                messages.success(request, _("Role granted."))
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect("orgs:person", pk=person.pk)
+
+
+@login_required
+@require_POST
+def role_revoke(request, pk: int):
+    role = (
+        Role.objects.filter(pk=pk, org__in=access.orgs_for(request.user, access.MANAGE_ACCOUNTS))
+        .select_related("org", "user__person")
+        .first()
+    )
+    if role is None:
+        raise access.deny(request, "orgs.role", pk)
+    person_id = role.user.person.pk if hasattr(role.user, "person") else None
+    services.revoke_role(request.user, role)
+    messages.success(request, _("Role revoked."))
+    if person_id is None:
+        raise Http404
+    return redirect("orgs:person", pk=person_id)

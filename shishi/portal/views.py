@@ -1,0 +1,30 @@
+from django.db.models import Count, Q
+from django.shortcuts import render
+
+from shishi.orgs.models import Org, OrgKind
+
+
+def home(request):
+    """The public front page: the counties on this site and the size of each.
+
+    Only organisation names and counts are shown: nothing about any person.
+    """
+    counties = list(
+        Org.objects.filter(kind=OrgKind.COUNTY, is_active=True)
+        .select_related("parent")
+        .order_by("path")[:200]
+    )
+    counts = {
+        row["county"]: row
+        for row in Org.objects.filter(county__in=counties, is_active=True)
+        .values("county")
+        .annotate(
+            towns=Count("id", filter=Q(kind=OrgKind.TOWN)),
+            villages=Count("id", filter=Q(kind__in=[OrgKind.VILLAGE, OrgKind.COMMUNITY])),
+            branches=Count("id", filter=Q(kind=OrgKind.BRANCH)),
+            departments=Count("id", filter=Q(kind=OrgKind.DEPARTMENT)),
+        )
+        .order_by()
+    }
+    rows = [(county, counts.get(county.pk, {})) for county in counties]
+    return render(request, "portal/home.html", {"rows": rows})
