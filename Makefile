@@ -7,7 +7,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 SHISHI := $(BIN)/shishi
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shishi
-export DJANGO_ALLOW_ASYNC_UNSAFE := true
 
 .PHONY: demo test setup system system-test venv assets compile messages check-messages lint \
         migrations-check deploy-check test-sqlite test-pg test-browser screenshots lock clean
@@ -17,7 +16,7 @@ demo: system venv assets compile
 	$(SHISHI) demo
 	@echo
 	@echo "Shishi demo county: http://127.0.0.1:8000   (Ctrl-C stops it)"
-	DEBUG=true $(SHISHI) runserver --noreload 127.0.0.1:8000
+	$(SHISHI) runserver --noreload 127.0.0.1:8000
 
 test: system-test venv assets compile lint migrations-check check-messages deploy-check \
       test-sqlite test-pg test-browser
@@ -80,11 +79,11 @@ test-pg: venv
 test-browser: venv
 	@scripts/require-postgres.sh "$(PG_URL)" >/dev/null; rc=$$?; \
 	if [ $$rc = 0 ]; then url="$(PG_URL)"; elif [ $$rc = 3 ]; then url=""; else exit $$rc; fi; \
-	SHISHI_VAR_DIR=$$(mktemp -d) DATABASE_URL="$$url" $(BIN)/pytest -q -m browser -p no:cacheprovider
+	DJANGO_ALLOW_ASYNC_UNSAFE=true SHISHI_VAR_DIR=$$(mktemp -d) DATABASE_URL="$$url" $(BIN)/pytest -q -m browser -p no:cacheprovider
 
 # Regenerates docs/screenshots/*.png from the browser tests' pages.
 screenshots: venv
-	SHISHI_SCREENSHOTS=docs/screenshots SHISHI_VAR_DIR=$$(mktemp -d) DATABASE_URL="$(PG_URL)" \
+	DJANGO_ALLOW_ASYNC_UNSAFE=true SHISHI_SCREENSHOTS=docs/screenshots SHISHI_VAR_DIR=$$(mktemp -d) DATABASE_URL="$(PG_URL)" \
 	$(BIN)/pytest -q -m browser -p no:cacheprovider -k screenshot
 
 lock: venv

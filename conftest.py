@@ -12,6 +12,7 @@
 """
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,14 @@ from shishi.orgs.models import Org, OrgKind, RoleKind
 PASSWORD = "Correct-horse-42"
 
 STRICT = os.environ.get("SHISHI_STRICT") == "1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def static_root_exists():
+    """WhiteNoise warns on every test client when STATIC_ROOT (collectstatic's target) is absent."""
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture

@@ -83,42 +83,54 @@ def parse(block):
     return block[0][0], flags, parts.get("msgid", ""), parts.get("msgid_plural"), msgstrs
 
 
+def blocks(po: Path) -> list[list[tuple[int, str]]]:
+    out, block = [], []
+    for number, line in enumerate(po.read_text().splitlines() + [""], start=1):
+        if line.strip():
+            block.append((number, line))
+        elif block:
+            out.append(block)
+            block = []
+    return out
+
+
 def fill_english() -> None:
+    """Rewrite the English catalogue with every msgstr equal to its msgid (plural: msgid_plural).
+
+    msgmerge marks near matches as fuzzy with a guessed msgstr; English needs no guess, so the
+    fuzzy flag goes and the msgid is used.
+    """
     po = APP / "locale" / "en" / "LC_MESSAGES" / "django.po"
-    out, lines = [], po.read_text().splitlines()
-    msgid = plural = None
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.startswith("msgid "):
-            j, msgid = i, _unquote(line[6:])
-            while j + 1 < len(lines) and lines[j + 1].startswith('"'):
-                j += 1
-                msgid += _unquote(lines[j])
-            plural = None
-        if line.startswith("msgid_plural "):
-            j, plural = i, _unquote(line[13:])
-            while j + 1 < len(lines) and lines[j + 1].startswith('"'):
-                j += 1
-                plural += _unquote(lines[j])
-        if (
-            line == 'msgstr ""'
-            and msgid
-            and not (i + 1 < len(lines) and lines[i + 1].startswith('"'))
-        ):
-            out.append("msgstr " + quote(msgid))
-            i += 1
+    out = []
+    for block in blocks(po):
+        _line, _flags, msgid, plural, _msgstrs = parse(block)
+        if not msgid:
+            out.append("\n".join(line for _n, line in block))
             continue
-        m = re.match(r'msgstr\[(\d)\] ""$', line)
-        if m and msgid and not (i + 1 < len(lines) and lines[i + 1].startswith('"')):
-            out.append(
-                f"msgstr[{m.group(1)}] " + quote(msgid if m.group(1) == "0" else plural or msgid)
-            )
-            i += 1
-            continue
-        out.append(line)
-        i += 1
-    po.write_text("\n".join(out) + "\n")
+        lines = [ln for _n, ln in block if ln.startswith("#") and not ln.startswith(("#,", "#|"))]
+        flags = [
+            f.strip()
+            for _n, ln in block
+            if ln.startswith("#,")
+            for f in ln[2:].split(",")
+            if f.strip() and f.strip() != "fuzzy"
+        ]
+        if flags:
+            lines.append("#, " + ", ".join(flags))
+        context = next((_unquote(ln[8:]) for _n, ln in block if ln.startswith("msgctxt ")), None)
+        if context is not None:
+            lines.append("msgctxt " + quote(context))
+        lines.append("msgid " + quote(msgid))
+        if plural is not None:
+            lines += [
+                "msgid_plural " + quote(plural),
+                "msgstr[0] " + quote(msgid),
+                "msgstr[1] " + quote(plural),
+            ]
+        else:
+            lines.append("msgstr " + quote(msgid))
+        out.append("\n".join(lines))
+    po.write_text("\n\n".join(out) + "\n")
 
 
 def quote(s: str) -> str:

@@ -1,3 +1,4 @@
+import ipaddress
 import re
 import uuid
 
@@ -16,7 +17,7 @@ class RequestContextMiddleware:
         given = request.headers.get("X-Request-ID", "")
         request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
         # REMOTE_ADDR is the peer; behind nginx the deployment guide sets it from X-Real-IP.
-        ip = request.META.get("REMOTE_ADDR") or None
+        ip = _address(request.META.get("REMOTE_ADDR"))
         request.request_id = request_id
         token = current.set(RequestContext(request_id=request_id, ip=ip))
         try:
@@ -25,3 +26,15 @@ class RequestContextMiddleware:
             current.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+def _address(value: str | None) -> str | None:
+    """The address in its canonical form, or None when it is not one (a unix socket).
+
+    PostgreSQL stores an address in its short form, and the audit hash covers the text, so an
+    address written in a long form would read back different and break the chain.
+    """
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from shishi.orgs import access
-from shishi.orgs.models import Org, OrgKind
+from shishi.orgs.models import OrgKind
 
 from .models import Entry
 
@@ -29,17 +29,18 @@ class FilterForm(forms.Form):
 
 
 def entries_for(user):
-    """Audit entries the user may read: those of the counties in their scope; entries that belong
-    to no county (logins, system work) only for those whose scope is above any county."""
+    """Audit entries the user may read: those of the counties wholly in their scope; entries that
+    belong to no county (logins, system work) only for those whose scope is above any county.
+
+    Entries are kept per county, not per town, so a role on a town or a unit reads none: the
+    county's log tells of every town in it.
+    """
     paths = access.scope_paths(user, access.VIEW_AUDIT)
     if not paths:
         raise PermissionDenied
     scope = access.orgs_for(user, access.VIEW_AUDIT)
     above_county = scope.filter(path__in=paths, kind__in=[OrgKind.PROVINCE, OrgKind.CITY]).exists()
-    counties = Org.objects.filter(path__in=paths).values_list("county_id", flat=True)
-    q = Q(county_id__in=list(scope.filter(kind=OrgKind.COUNTY).values_list("pk", flat=True))) | Q(
-        county_id__in=[c for c in counties if c]
-    )
+    q = Q(county_id__in=list(scope.filter(kind=OrgKind.COUNTY).values_list("pk", flat=True)))
     if above_county:
         q |= Q(county_id__isnull=True)
     return Entry.objects.filter(q)

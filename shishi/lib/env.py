@@ -80,21 +80,36 @@ def env_secret(name: str, keep_at: Path) -> str:
             raise ConfigError(f"{name} is too short: use at least 32 random characters.")
         return value
     try:
-        return keep_at.read_text().strip()
-    except FileNotFoundError:
-        pass
-    try:
+        try:
+            return _kept_secret(name, keep_at)
+        except FileNotFoundError:
+            pass
         keep_at.parent.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_urlsafe(50)
-        # Exclusive create: two processes starting at once keep the same secret.
-        with open(keep_at, "x") as fh:
-            fh.write(secret)
-        os.chmod(keep_at, 0o600)
-        return secret
-    except FileExistsError:
-        return keep_at.read_text().strip()
+        # Written whole under a private name, then linked into place: the link fails when another
+        # process got there first (both then keep its secret), and nobody reads a half-written file.
+        draft = keep_at.with_name(f".{keep_at.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        with open(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, keep_at)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+        return _kept_secret(name, keep_at)
     except OSError as exc:
-        raise ConfigError(f"{name} is not set and {keep_at} cannot be written: {exc}") from None
+        raise ConfigError(
+            f"{name} is not set and {keep_at} cannot be read or written: {exc}"
+        ) from None
+
+
+def _kept_secret(name: str, keep_at: Path) -> str:
+    secret = keep_at.read_text().strip()
+    if len(secret) < 32:
+        raise ConfigError(
+            f"{name} is not set and {keep_at} holds no usable secret: delete the file or set {name}."
+        )
+    return secret
 
 
 def env_database(name: str, default: str) -> dict:
@@ -131,6 +146,10 @@ def env_database(name: str, default: str) -> dict:
             port = parts.port
         except ValueError:
             raise ConfigError(f"{name}={url!r}: the port is not a number.") from None
+        try:
+            conn_max_age = int(options.pop("conn_max_age", 60))
+        except ValueError:
+            raise ConfigError(f"{name}={url!r}: conn_max_age is not a whole number.") from None
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": dbname,
@@ -138,7 +157,7 @@ def env_database(name: str, default: str) -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(port or ""),
-            "CONN_MAX_AGE": int(options.pop("conn_max_age", 60)),
+            "CONN_MAX_AGE": conn_max_age,
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }

@@ -37,6 +37,11 @@ def verify(
     expected_seq, expected_prev = 1, GENESIS
     last = (0, GENESIS)
     for seq, prev_hash, stored_hash, payload in entries:
+        if head is not None and seq > head[0]:
+            # The head moves with every append in the same transaction, so nothing lies beyond it.
+            return Break(
+                seq, "inserted", f"entry {seq} comes after the recorded last entry {head[0]}"
+            )
         if seq > expected_seq:
             return Break(expected_seq, "removed", f"entry {expected_seq} is missing before {seq}")
         if seq < expected_seq:

@@ -95,7 +95,22 @@ def orgs_for(user, perm: str = VIEW_ORGS) -> QuerySet[Org]:
 
 
 def people_for(user, perm: str = VIEW_PEOPLE) -> QuerySet[Person]:
-    return Person.objects.filter(_path_q(scope_paths(user, perm), "org__path"))
+    """People in the user's scope. Where a scope lies within one county, the county's own index
+    narrows the query first, so a town's roster never joins the whole province's people."""
+    paths = scope_paths(user, perm)
+    if not paths:
+        return Person.objects.none()
+    counties = dict(Org.objects.filter(path__in=paths).values_list("path", "county_id"))
+    q = reduce(
+        or_,
+        (
+            Q(org__path__startswith=p, county_id=counties[p])
+            if counties.get(p)
+            else Q(org__path__startswith=p)
+            for p in paths
+        ),
+    )
+    return Person.objects.filter(q)
 
 
 def scope_roots(user, perm: str = VIEW_ORGS) -> QuerySet[Org]:

@@ -2,7 +2,10 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import Gender, OrgKind, RoleKind
+from shishi.lib.masking import is_mobile, normalize_phone
+
+from .models import Gender, OrgKind, RoleKind, User
+from .services import find_user_by_phone
 
 
 class LoginForm(AuthenticationForm):
@@ -20,6 +23,17 @@ class LoginForm(AuthenticationForm):
         ),
         "inactive": _("This login is disabled."),
     }
+
+    def clean_username(self):
+        """The login's own username for any spelling of it (case, spaces, the mobile number in any
+        format), so that django-axes counts failed attempts per login, not per spelling."""
+        value = self.cleaned_data["username"].strip()
+        user = User.objects.filter(username__iexact=value).first()
+        if user is None and is_mobile(normalize_phone(value)):
+            user = find_user_by_phone(value)
+            if user is None:
+                return normalize_phone(value)
+        return user.get_username() if user else value.lower()
 
     def get_invalid_login_error(self):
         from django.conf import settings

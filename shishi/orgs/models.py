@@ -37,6 +37,18 @@ class OrgKind(models.TextChoices):
     BRANCH = "branch", _("party branch")
 
 
+# Plural labels, for counts ("12 villages"); Chinese uses the same word.
+KIND_PLURALS = {
+    OrgKind.PROVINCE: _("provinces"),
+    OrgKind.CITY: _("cities"),
+    OrgKind.COUNTY: _("counties"),
+    OrgKind.TOWN: _("towns"),
+    OrgKind.VILLAGE: _("villages"),
+    OrgKind.COMMUNITY: _("communities"),
+    OrgKind.DEPARTMENT: _("departments"),
+    OrgKind.BRANCH: _("party branches"),
+}
+
 # Which kinds of organisation may stand directly under which.
 ALLOWED_PARENTS: dict[str, set[str | None]] = {
     OrgKind.PROVINCE: {None},

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F, Value
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
@@ -49,6 +49,31 @@ class ConflictError(ValidationError):
         )
 
 
+def _check_lengths(obj) -> None:
+    """Refuse text longer than its column with a message, before the database refuses it."""
+    errors = {}
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        limit = getattr(field, "max_length", None)
+        if limit and isinstance(value, str) and len(value) > limit:
+            errors[field.name] = _("At most %(n)d characters; this has %(m)d.") % {
+                "n": limit,
+                "m": len(value),
+            }
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_unique(obj, field: str, message: str) -> None:
+    """Save ``obj``; a unique clash from a concurrent writer becomes a ValidationError on ``field``."""
+    _check_lengths(obj)
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise ValidationError({field: message}) from None
+
+
 def _require(actor, perm: str, org: Org) -> None:
     if actor is not None and not access.has_perm_on(actor, perm, org):
         raise PermissionDenied(_("You may not do this for %(org)s.") % {"org": org.name})
@@ -60,7 +85,9 @@ def _require(actor, perm: str, org: Org) -> None:
 def validate_code(kind: str, code: str) -> None:
     if not code:
         raise ValidationError({"code": _("The code is required.")})
-    if kind in PLACE_KINDS and not (len(code) == 12 and code.isdigit()):
+    # isascii: str.isdigit() and isalnum() also accept full-width digits (typed with a Chinese
+    # input method), superscripts and Chinese characters, which would make look-alike codes.
+    if kind in PLACE_KINDS and not (len(code) == 12 and code.isascii() and code.isdigit()):
         raise ValidationError(
             {
                 "code": _(
@@ -69,7 +96,7 @@ def validate_code(kind: str, code: str) -> None:
                 % {"code": code}
             }
         )
-    if len(code) > 32 or not code.replace("-", "").isalnum():
+    if len(code) > 32 or not (code.isascii() and code.replace("-", "").isalnum()):
         raise ValidationError({"code": _("A code is up to 32 letters, digits and hyphens.")})
 
 
@@ -138,7 +165,7 @@ def create_org(
         depth=depth,
     )
     org.county = _county_for(kind, parent)
-    org.save()
+    _save_unique(org, "code", _("The code %(code)s is already used.") % {"code": code})
     if kind == OrgKind.COUNTY:
         org.county = org
         org.save(update_fields=["county"])
@@ -170,18 +197,23 @@ def update_org(actor, org: Org, *, version: int | None = None, **fields) -> Org:
     changes = diff(before, snapshot(org, ORG_FIELDS))
     if changes:
         org.version += 1
-        org.save()
+        _save_unique(org, "code", _("The code %(code)s is already used.") % {"code": org.code})
         record(actor, "orgs.org.changed", org, changes=changes)
     return org
 
 
 def _changes_since(obj, version: int) -> dict:
-    """The fields changed in the audit log since the version the editor started from."""
+    """The fields changed in the audit log since the version the editor started from.
+
+    Each entry that raised the version counts: edits (``.changed``) and moves (``.moved``).
+    """
     from shishi.audit.models import Entry
 
-    entries = Entry.objects.filter(
-        object_type=obj._meta.label_lower, object_id=str(obj.pk), action__endswith=".changed"
-    ).order_by("-seq")[: max(obj.version - version, 0)]
+    entries = (
+        Entry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        .filter(Q(action__endswith=".changed") | Q(action__endswith=".moved"))
+        .order_by("-seq")[: max(obj.version - version, 0)]
+    )
     changed: dict = {}
     for entry in reversed(list(entries)):
         changed.update(entry.changes)
@@ -298,7 +330,9 @@ def create_person(
         county=org.county,
     )
     person.set_phone(phone)
-    person.save()
+    _save_unique(
+        person, "number", _("The person number %(number)s is already used.") % {"number": number}
+    )
     after = snapshot(person, PERSON_FIELDS)
     # The log keeps that the phone changed, never the number itself.
     after["phone"] = "***" if phone else ""
@@ -339,6 +373,7 @@ def update_person(actor, person: Person, *, version: int | None = None, **fields
         changes["phone"] = ["***", "***"]
     if changes:
         person.version += 1
+        _check_lengths(person)
         person.save()
         record(actor, "orgs.person.changed", person, changes=changes)
     return person
@@ -434,9 +469,10 @@ def find_user_by_phone(phone: str) -> User | None:
     digest = box().digest(normalize_phone(phone))
     if not digest:
         return None
-    person = (
+    people = list(
         Person.objects.filter(phone_digest=digest, user__isnull=False, user__is_active=True)
         .select_related("user")
-        .first()
+        .order_by("pk")[:2]
     )
-    return person.user if person else None
+    # A number on two logins' records names neither: signing in by it would pick one of them.
+    return people[0].user if len(people) == 1 else None

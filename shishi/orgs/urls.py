@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import views, views_ledger
 
 app_name = "orgs"
 urlpatterns = [
     path("", views.tree, name="tree"),
     path("search/", views.search, name="search"),
+    path("import/", views_ledger.import_view, name="import"),
+    path("export.xlsx", views_ledger.export_view, name="export"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.org_edit, name="edit"),
     path("<int:pk>/new/", views.org_new, name="new"),

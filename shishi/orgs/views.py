@@ -26,7 +26,7 @@ from .forms import (
     RoleForm,
     SearchForm,
 )
-from .models import STEP, Org, OrgKind, Person, Role
+from .models import KIND_PLURALS, STEP, Org, OrgKind, Person, Role
 
 PEOPLE_PER_PAGE = 50
 CHILDREN_PER_PAGE = 100
@@ -75,10 +75,14 @@ def _subtree_counts(org: Org) -> tuple[dict, dict]:
     )
     for row in rows:
         by_kind.setdefault(row["prefix"], {})[row["kind"]] = row["n"]
+    people_qs = Person.objects.filter(org__path__startswith=org.path, is_active=True)
+    if org.county_id:
+        # Narrow by the county first: its index turns a join over the province into a scan of
+        # one county's roster (see bench/orgs.py).
+        people_qs = people_qs.filter(county_id=org.county_id)
     people = {
         row["prefix"]: row["n"]
-        for row in Person.objects.filter(org__path__startswith=org.path, is_active=True)
-        .annotate(prefix=Substr("org__path", 1, length))
+        for row in people_qs.annotate(prefix=Substr("org__path", 1, length))
         .values("prefix")
         .annotate(n=Count("id"))
         .order_by()
@@ -101,7 +105,11 @@ def tree(request):
     roots = list(access.scope_roots(request.user))
     if len(roots) == 1:
         return redirect("orgs:detail", pk=roots[0].pk)
-    return render(request, "orgs/roots.html", {"roots": roots})
+    return render(
+        request,
+        "orgs/roots.html",
+        {"roots": roots, "can_manage": access.has_perm(request.user, access.MANAGE_ORGS)},
+    )
 
 
 @login_required
@@ -118,7 +126,7 @@ def detail(request, pk: int):
         children.append(
             {
                 "org": child,
-                "counts": [(OrgKind(k).label, counts[k]) for k in COUNTED_KINDS if counts.get(k)],
+                "counts": [(KIND_PLURALS[k], counts[k]) for k in COUNTED_KINDS if counts.get(k)],
                 "people": people_counts.get(child.path, 0),
             }
         )
@@ -151,13 +159,17 @@ def detail(request, pk: int):
             "breadcrumbs": _breadcrumbs(user, org),
             "children": children,
             "children_page": children_page,
-            "totals": [(OrgKind(k).label, totals[k]) for k in COUNTED_KINDS if totals.get(k)],
-            "people_total": sum(people_counts.values())
-            + (people_page.paginator.count if people_page else 0),
+            "totals": [(KIND_PLURALS[k], totals[k]) for k in COUNTED_KINDS if totals.get(k)],
+            # people_counts already holds the organisation's own people, under its own path.
+            "people_total": sum(people_counts.values()),
             "people_page": people_page,
             "roles": roles,
             "can_see_people": can_see_people,
             "can_manage": access.has_perm_on(user, access.MANAGE_ORGS, org),
+            # The top of one's own scope has nowhere inside the scope to move to.
+            "can_move": org.parent_id is not None
+            and access.has_perm_on(user, access.MANAGE_ORGS, org)
+            and org.path not in access.scope_paths(user, access.MANAGE_ORGS),
             "can_manage_people": access.has_perm_on(user, access.MANAGE_PEOPLE, org),
             "search_form": SearchForm(),
         },

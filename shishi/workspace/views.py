@@ -3,7 +3,7 @@ from django.db.models import Count
 from django.shortcuts import render
 
 from shishi.orgs import access
-from shishi.orgs.models import OrgKind, Role
+from shishi.orgs.models import KIND_PLURALS, OrgKind, Role
 
 
 @login_required
@@ -18,7 +18,7 @@ def home(request):
         .annotate(n=Count("id"))
         .order_by()
     }
-    figures = [(OrgKind(k).label, counts[k]) for k in OrgKind.values if counts.get(k)]
+    figures = [(KIND_PLURALS[k], counts[k]) for k in OrgKind.values if counts.get(k)]
     people = (
         access.people_for(user).filter(is_active=True).count()
         if access.has_perm(user, access.VIEW_PEOPLE)

@@ -1,0 +1,175 @@
+import ast
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from shishi.lib import xlsx
+
+
+def workbook_bytes(rows, title="Sheet") -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def rewrite(data: bytes, member: str, edit) -> bytes:
+    """The same workbook with one zip member's text changed by ``edit``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == member:
+                content = edit(content.decode()).encode()
+            dst.writestr(info, content)
+    return out.getvalue()
+
+
+def read_all(data) -> list[tuple[int, list]]:
+    with xlsx.open_workbook(data) as wb:
+        return list(xlsx.iter_rows(wb[wb.sheetnames[0]]))
+
+
+def test_it_does_not_import_django():
+    tree = ast.parse(Path(xlsx.__file__).read_text())
+    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "openpyxl" in names
+    assert not {n for n in names if n.split(".")[0] in {"django", "shishi"}}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("  东一村 ", "东一村"),
+        ("   ", None),
+        ("", None),
+        (None, None),
+        (13800000000.0, 13800000000),
+        (1.5, 1.5),
+        (42, 42),
+        (True, True),
+        ("'=1+1", "=1+1"),
+        ("'-3", "-3"),
+        ("'ordinary", "'ordinary"),
+        ("'", "'"),
+    ],
+)
+def test_it_normalises_cell_values(value, expected):
+    result = xlsx.normalise(value)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"])
+def test_it_neutralises_what_a_spreadsheet_would_run(value):
+    assert xlsx.neutralise(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["东一村", "a=b", "13800000000", 13800000000, None, 1.5])
+def test_it_leaves_everything_else_alone(value):
+    assert xlsx.neutralise(value) == value
+
+
+def test_it_reads_rows_with_their_numbers_and_keeps_gaps():
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"] = "code"
+    ws["B1"] = " name "
+    ws["A3"] = 990101100201.0
+    ws["C3"] = None
+    out = io.BytesIO()
+    wb.save(out)
+    assert read_all(out.getvalue()) == [(1, ["code", "name"]), (2, []), (3, [990101100201])]
+
+
+def test_it_reads_past_wrong_dimensions():
+    data = workbook_bytes([["a"], ["b"], ["c"]])
+    data = rewrite(
+        data, "xl/worksheets/sheet1.xml", lambda x: x.replace('ref="A1:A3"', 'ref="A1:A1"')
+    )
+    assert [values for _n, values in read_all(data)] == [["a"], ["b"], ["c"]]
+
+
+def test_it_reads_a_formula_as_its_cached_value_never_the_formula():
+    data = workbook_bytes([["=1+1", "=A1*2"]])
+
+    def cache(xml):
+        return xml.replace("<f>1+1</f><v />", "<f>1+1</f><v>2</v>")
+
+    data = rewrite(data, "xl/worksheets/sheet1.xml", cache)
+    # A1 has a cached value; B1 was never calculated, so it has none: it is empty, not "=A1*2".
+    assert read_all(data) == [(1, [2])]
+
+
+def test_it_opens_bytes_paths_and_file_objects(tmp_path):
+    data = workbook_bytes([["x"]])
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(data)
+    assert read_all(data) == read_all(str(path)) == read_all(path) == read_all(io.BytesIO(data))
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty"),
+        (b"code,name\n990101100201,east\n", "not_zip"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "xls"),
+        (b"PK\x03\x04 this is not really a zip", "damaged"),
+    ],
+)
+def test_it_refuses_what_is_not_an_xlsx_file(data, reason):
+    with pytest.raises(xlsx.NotXlsxError) as info:
+        read_all(data)
+    assert info.value.reason == reason
+
+
+def test_it_refuses_a_zip_that_is_not_a_workbook():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    with pytest.raises(xlsx.NotXlsxError) as info:
+        read_all(out.getvalue())
+    assert info.value.reason == "damaged"
+
+
+def test_it_refuses_a_workbook_that_unpacks_too_far():
+    data = workbook_bytes([["x" * 1000] for _ in range(100)])
+    with pytest.raises(xlsx.NotXlsxError) as info, xlsx.open_workbook(data, max_unpacked=10_000):
+        pass
+    assert info.value.reason == "too_big"
+
+
+def test_it_writes_streamed_sheets_with_strings_neutralised():
+    out = io.BytesIO()
+
+    def rows():
+        yield ['=HYPERLINK("http://example.org")', 13800000000, None]
+        yield ["@evil", "plain", "-5"]
+
+    xlsx.write_workbook(out, [("orgs", ["a", "b", "c"], rows()), ("people", ["x"], [])])
+    raw = load_workbook(io.BytesIO(out.getvalue()))
+    assert raw.sheetnames == ["orgs", "people"]
+    sheet = raw["orgs"]
+    assert sheet["A2"].value == '\'=HYPERLINK("http://example.org")'
+    assert sheet["A2"].data_type == "s"
+    assert sheet["B2"].value == 13800000000
+    assert [c.value for c in sheet[3]] == ["'@evil", "plain", "'-5"]
+    # Read back through the helpers, the protection comes off again.
+    with xlsx.open_workbook(out.getvalue()) as wb:
+        rows_back = list(xlsx.iter_rows(wb["orgs"]))
+    assert rows_back[1] == (2, ['=HYPERLINK("http://example.org")', 13800000000])
+    assert rows_back[2] == (3, ["@evil", "plain", "-5"])
+
+
+def test_it_drops_characters_the_file_format_cannot_hold():
+    out = io.BytesIO()
+    xlsx.write_workbook(out, [("s", ["a"], [["east\x01 town"]])])
+    assert read_all(out.getvalue())[1] == (2, ["east town"])
