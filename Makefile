@@ -57,33 +57,33 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 migrations-check: venv
-	SHISHI_VAR_DIR=$$(mktemp -d) $(SHISHI) makemigrations --check --dry-run
+	SHISHI_VAR_DIR=$(CURDIR)/var/test $(SHISHI) makemigrations --check --dry-run
 
 deploy-check: venv
-	SHISHI_VAR_DIR=$$(mktemp -d) DEBUG=false SECURE_COOKIES=true SECURE_SSL_REDIRECT=true \
+	SHISHI_VAR_DIR=$(CURDIR)/var/test DEBUG=false SECURE_COOKIES=true SECURE_SSL_REDIRECT=true \
 	SECURE_HSTS_SECONDS=31536000 ALLOWED_HOSTS=shishi.example.org \
 	SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	$(SHISHI) check --deploy --fail-level WARNING
 
 test-sqlite: venv
-	SHISHI_VAR_DIR=$$(mktemp -d) $(BIN)/pytest -q -m "not browser" -p no:cacheprovider
+	SHISHI_VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest -q -m "not browser" -p no:cacheprovider
 
 # scripts/require-postgres.sh exits 0 when PostgreSQL answers, 3 to skip (not strict), 1 to fail.
 test-pg: venv
 	@scripts/require-postgres.sh "$(PG_URL)"; rc=$$?; \
 	if [ $$rc = 0 ]; then \
-	  SHISHI_VAR_DIR=$$(mktemp -d) DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q -m "not browser" -p no:cacheprovider; \
+	  SHISHI_VAR_DIR=$(CURDIR)/var/test DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q -m "not browser" -p no:cacheprovider; \
 	elif [ $$rc != 3 ]; then exit $$rc; fi
 
 # The browser tests run on PostgreSQL, or on SQLite when PostgreSQL is absent and not required.
 test-browser: venv
 	@scripts/require-postgres.sh "$(PG_URL)" >/dev/null; rc=$$?; \
 	if [ $$rc = 0 ]; then url="$(PG_URL)"; elif [ $$rc = 3 ]; then url=""; else exit $$rc; fi; \
-	DJANGO_ALLOW_ASYNC_UNSAFE=true SHISHI_VAR_DIR=$$(mktemp -d) DATABASE_URL="$$url" $(BIN)/pytest -q -m browser -p no:cacheprovider
+	DJANGO_ALLOW_ASYNC_UNSAFE=true SHISHI_VAR_DIR=$(CURDIR)/var/test DATABASE_URL="$$url" $(BIN)/pytest -q -m browser -p no:cacheprovider
 
 # Regenerates docs/screenshots/*.png from the browser tests' pages.
 screenshots: venv
-	DJANGO_ALLOW_ASYNC_UNSAFE=true SHISHI_SCREENSHOTS=docs/screenshots SHISHI_VAR_DIR=$$(mktemp -d) DATABASE_URL="$(PG_URL)" \
+	DJANGO_ALLOW_ASYNC_UNSAFE=true SHISHI_SCREENSHOTS=docs/screenshots SHISHI_VAR_DIR=$(CURDIR)/var/test DATABASE_URL="$(PG_URL)" \
 	$(BIN)/pytest -q -m browser -p no:cacheprovider -k screenshot
 
 lock: venv

@@ -100,6 +100,7 @@ def main() -> None:
     cases = {
         "floor: /healthz": get("/healthz"),
         "query: one town's branches": town_branches,
+        "page: one town's branches": get(f"/work/orgs/search/?within={town.pk}&kind=branch"),
         "page: town": get(f"/work/orgs/{town.pk}/"),
         "page: county": get(f"/work/orgs/{county.pk}/"),
         "page: search": get("/work/orgs/search/?q=" + town.name[:2]),

@@ -47,6 +47,10 @@ class LoginForm(AuthenticationForm):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Name or code"), max_length=100, required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("any kind"))] + OrgKind.choices, required=False
+    )
+    within = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class OrgForm(forms.Form):

@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Value, When
 from django.db.models.functions import Substr
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -97,6 +97,11 @@ COUNTED_KINDS = [
     OrgKind.DEPARTMENT,
     OrgKind.BRANCH,
 ]
+# Children in the order people read a county: places first, then departments, then branches.
+KIND_RANK = Case(
+    *[When(kind=kind, then=Value(rank)) for rank, kind in enumerate(OrgKind.values)],
+    default=Value(len(OrgKind.values)),
+)
 
 
 @login_required
@@ -117,7 +122,8 @@ def detail(request, pk: int):
     org = access.get_org(request, pk)
     user = request.user
     children_page = Paginator(
-        org.children.filter(is_active=True).order_by("kind", "path"), CHILDREN_PER_PAGE
+        org.children.filter(is_active=True).annotate(rank=KIND_RANK).order_by("rank", "path"),
+        CHILDREN_PER_PAGE,
     ).get_page(request.GET.get("cpage"))
     by_kind, people_counts = _subtree_counts(org)
     children = []
@@ -159,7 +165,7 @@ def detail(request, pk: int):
             "breadcrumbs": _breadcrumbs(user, org),
             "children": children,
             "children_page": children_page,
-            "totals": [(KIND_PLURALS[k], totals[k]) for k in COUNTED_KINDS if totals.get(k)],
+            "totals": [(k, KIND_PLURALS[k], totals[k]) for k in COUNTED_KINDS if totals.get(k)],
             # people_counts already holds the organisation's own people, under its own path.
             "people_total": sum(people_counts.values()),
             "people_page": people_page,
@@ -178,19 +184,31 @@ def detail(request, pk: int):
 
 @login_required
 def search(request):
+    """Organisations by name or code prefix, optionally of one kind under one organisation
+    (the figures on an organisation's page link here: "all 40 branches of this town")."""
     form = SearchForm(request.GET)
-    results = None
-    if form.is_valid() and form.cleaned_data["q"]:
-        q = form.cleaned_data["q"].strip()
-        results = Paginator(
-            access.orgs_for(request.user)
-            .filter(Q(name__icontains=q) | Q(short_name__icontains=q) | Q(code__startswith=q))
-            .select_related("parent")
-            .order_by("path"),
-            50,
-        ).get_page(request.GET.get("page"))
+    results = within = None
+    if form.is_valid():
+        data = form.cleaned_data
+        qs = access.orgs_for(request.user)
+        if data["within"]:
+            within = access.get_org(request, data["within"])
+            qs = qs.filter(path__startswith=within.path).exclude(pk=within.pk)
+        if data["kind"]:
+            qs = qs.filter(kind=data["kind"])
+        q = data["q"].strip()
+        if q:
+            qs = qs.filter(
+                Q(name__icontains=q) | Q(short_name__icontains=q) | Q(code__startswith=q)
+            )
+        if q or within or data["kind"]:
+            results = Paginator(qs.select_related("parent").order_by("path"), 50).get_page(
+                request.GET.get("page")
+            )
     return render(
-        request, "orgs/search.html", {"form": form, "results": results, "search_form": form}
+        request,
+        "orgs/search.html",
+        {"form": form, "results": results, "search_form": form, "within": within},
     )
 
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from shishi.audit.models import Entry
 from shishi.orgs import services
 from shishi.orgs.models import KIND_PLURALS, Org, OrgKind, OrgMove, Person, RoleKind
+from shishi.testing import add_villages
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ def english(client):
 
 
 def labelled(pairs) -> dict[str, int]:
-    return {str(label): n for label, n in pairs}
+    return {str(pair[-2]): pair[-1] for pair in pairs}
 
 
 def label(kind) -> str:
@@ -32,22 +33,8 @@ def form_errors(response) -> dict:
 
 
 def grow(tree, first: int, last: int) -> None:
-    """Villages ``first``..``last``-1 under the east town, each with a branch and two people."""
-    for i in range(first, last):
-        village = services.create_org(
-            None,
-            parent=tree["east"],
-            kind=OrgKind.VILLAGE,
-            name=f"东{i}村",
-            code=f"990101100{300 + i:03d}",
-        )
-        branch = services.create_org(
-            None, parent=village, kind=OrgKind.BRANCH, name=f"东{i}村党支部", code=f"B-E{i}-01"
-        )
-        for who in ["书记", "委员"]:
-            services.create_person(
-                None, org=branch, name=f"东{i}{who}", phone=f"139{i:04d}{len(who):04d}"
-            )
+    """Villages under the east town, each with a branch and two people."""
+    add_villages(tree["east"], first, last, people=2, branch=True)
 
 
 # --- tree and detail ----------------------------------------------------------------------------
@@ -194,6 +181,50 @@ def test_search_finds_the_whole_county_for_a_county_role(users, client_for):
 def test_an_empty_search_shows_no_results(users, client_for):
     response = client_for(users["east_admin"]).get(reverse("orgs:search"), {"q": ""})
     assert response.context["results"] is None
+
+
+def test_a_figure_lists_every_organisation_of_its_kind_under_the_page(users, tree, client_for):
+    grow(tree, 0, 3)
+    client = client_for(users["east_admin"])
+    page = client.get(reverse("orgs:detail", args=[tree["east"].pk])).content.decode()
+    link = f"{reverse('orgs:search')}?within={tree['east'].pk}&amp;kind=branch"
+    assert link in page
+    response = client.get(reverse("orgs:search"), {"within": tree["east"].pk, "kind": "branch"})
+    names = [o.name for o in response.context["results"]]
+    assert names == ["东一村党支部", "东0村党支部", "东1村党支部", "东2村党支部"]
+
+
+def test_a_search_within_another_towns_organisation_answers_404(users, tree, client_for):
+    response = client_for(users["east_admin"]).get(
+        reverse("orgs:search"), {"within": tree["west"].pk, "kind": "branch"}
+    )
+    assert response.status_code == 404
+
+
+def test_the_pager_keeps_the_search_on_the_next_page(users, tree, client_for):
+    grow(tree, 0, 60)
+    client = client_for(users["east_admin"])
+    first = client.get(reverse("orgs:search"), {"q": "村党支部"})
+    assert first.context["results"].paginator.count == 61
+    assert "?q=%E6%9D%91%E5%85%9A%E6%94%AF%E9%83%A8&amp;page=2" in first.content.decode()
+    second = client.get(reverse("orgs:search"), {"q": "村党支部", "page": 2})
+    assert len(second.context["results"]) == 11
+
+
+def test_places_come_before_departments_among_the_children(users, tree, client_for):
+    response = client_for(users["county_admin"]).get(
+        reverse("orgs:detail", args=[tree["county"].pk])
+    )
+    kinds = [row["org"].kind for row in response.context["children"]]
+    assert kinds == [OrgKind.TOWN, OrgKind.TOWN, OrgKind.DEPARTMENT]
+
+
+def test_the_top_of_ones_own_scope_offers_no_move(users, tree, client_for):
+    client = client_for(users["east_admin"])
+    top = client.get(reverse("orgs:detail", args=[tree["east"].pk]))
+    below = client.get(reverse("orgs:detail", args=[tree["east_village"].pk]))
+    assert top.context["can_move"] is False
+    assert below.context["can_move"] is True
 
 
 # --- edit ---------------------------------------------------------------------------------------

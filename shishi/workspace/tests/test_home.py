@@ -4,8 +4,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from shishi.orgs import services
-from shishi.orgs.models import OrgKind, RoleKind
+from shishi.orgs.models import RoleKind
+from shishi.testing import add_villages
 
 pytestmark = pytest.mark.django_db
 
@@ -78,15 +78,7 @@ def test_the_workspace_costs_the_same_whatever_the_size_of_the_scope(
     client = client_for(users["county_admin"])
     counts = []
     for first, last in [(0, 3), (3, 40)]:
-        for i in range(first, last):
-            village = services.create_org(
-                None,
-                parent=tree["west"],
-                kind=OrgKind.VILLAGE,
-                name=f"西{i}村",
-                code=f"990101101{300 + i:03d}",
-            )
-            services.create_person(None, org=village, name=f"西{i}村民")
+        add_villages(tree["west"], first, last)
         with django_assert_max_num_queries(8) as ctx:
             response = client.get(HOME)
         assert response.status_code == 200
