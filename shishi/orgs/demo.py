@@ -17,11 +17,14 @@ from django.db import transaction
 from shishi.audit.services import record
 
 from .models import Gender, Org, OrgKind, Person, RoleKind, User, box, encode_step
-from .services import create_login, grant_role
+from .services import _next_path, create_login, grant_role
 
-PROVINCE_CODE = "990000000000"
 PROVINCE_NAME = "南屿省"
 COUNTIES_PER_CITY = 10
+# The 12-digit code has two digits for the city: 99 cities of 10 counties make a province. Past
+# that, generated counties go on in further fictional provinces, coded 98, 97 … 91.
+COUNTIES_PER_PROVINCE = 99 * COUNTIES_PER_CITY
+MAX_COUNTIES = 9 * COUNTIES_PER_PROVINCE
 DEMO_COUNTY_NAME = "青禾县"
 DEMO_PASSWORD = "Shishi-demo-2026"  # noqa: S105 (documented demo logins)
 
@@ -95,13 +98,24 @@ DEMO_LOGINS = [
 ]
 
 
+def _province_index(index: int) -> tuple[int, int, int]:
+    """(province, city, county number) of the ``index``-th generated county."""
+    province, rest = divmod(index, COUNTIES_PER_PROVINCE)
+    city, number = divmod(rest, COUNTIES_PER_CITY)
+    return province, city, number
+
+
+def province_code(province: int) -> str:
+    return f"{99 - province:02d}0000000000"
+
+
+def city_code(province: int, city: int) -> str:
+    return f"{99 - province:02d}{city + 1:02d}00000000"
+
+
 def county_code(index: int) -> str:
-    city, number = divmod(index, COUNTIES_PER_CITY)
-    return f"99{city + 1:02d}{number + 1:02d}000000"
-
-
-def city_code(index: int) -> str:
-    return f"99{index + 1:02d}00000000"
+    province, city, number = _province_index(index)
+    return f"{99 - province:02d}{city + 1:02d}{number + 1:02d}000000"
 
 
 def _place_name(rng: random.Random, used: set[str], suffix: str) -> str:
@@ -132,38 +146,39 @@ class Builder:
 
     # -- province and cities -------------------------------------------------------------
 
-    def province(self) -> Org:
-        province = Org.objects.filter(code=PROVINCE_CODE).first()
+    def province(self, index: int) -> Org:
+        code = province_code(index)
+        province = Org.objects.filter(code=code).first()
         if province:
             return province
-        roots = Org.objects.filter(parent__isnull=True).count()
+        rng = random.Random(f"{self.seed}:province:{index}")
+        name = PROVINCE_NAME if index == 0 else _place_name(rng, set(), "省")
+        path, depth = _next_path(None)
         return Org.objects.create(
             kind=OrgKind.PROVINCE,
-            name=PROVINCE_NAME,
-            short_name="南屿",
-            code=PROVINCE_CODE,
-            path=encode_step(roots + 1),
-            depth=0,
+            name=name,
+            short_name=name[:-1],
+            code=code,
+            path=path,
+            depth=depth,
         )
 
-    def city(self, province: Org, index: int) -> Org:
-        code = city_code(index)
+    def city(self, province: Org, province_index: int, index: int) -> Org:
+        code = city_code(province_index, index)
         city = Org.objects.filter(code=code).first()
         if city:
             return city
-        rng = random.Random(f"{self.seed}:city:{index}")
+        rng = random.Random(f"{self.seed}:city:{province_index}:{index}")
         name = _place_name(rng, set(), "市")
-        Org.objects.filter(pk=province.pk).update(
-            children_issued=max(province.children_issued, index + 1)
-        )
+        path, depth = _next_path(province)
         return Org.objects.create(
             kind=OrgKind.CITY,
             name=name,
             short_name=name[:-1],
             code=code,
             parent=province,
-            path=province.path + encode_step(index + 1),
-            depth=1,
+            path=path,
+            depth=depth,
         )
 
     # -- one county ------------------------------------------------------------------------
@@ -175,22 +190,21 @@ class Builder:
         if existing:
             return existing, False
         with transaction.atomic():
-            province = self.province()
-            city_index = index // COUNTIES_PER_CITY
-            city = self.city(province, city_index)
+            province_index, city_index, _number = _province_index(index)
+            province = self.province(province_index)
+            city = self.city(province, province_index, city_index)
             rng = random.Random(f"{self.seed}:county:{index}")
             used: set[str] = set()
             name = DEMO_COUNTY_NAME if index == 0 else _place_name(rng, used, "县")
-            number = index % COUNTIES_PER_CITY + 1
-            Org.objects.filter(pk=city.pk).update(children_issued=max(city.children_issued, number))
+            path, depth = _next_path(city)
             county = Org.objects.create(
                 kind=OrgKind.COUNTY,
                 name=name,
                 short_name=name[:-1],
                 code=code,
                 parent=city,
-                path=city.path + encode_step(number),
-                depth=2,
+                path=path,
+                depth=depth,
             )
             county.county = county
             county.save(update_fields=["county"])

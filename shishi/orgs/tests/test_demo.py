@@ -11,7 +11,7 @@ from django.test import RequestFactory
 
 from shishi.audit.models import Entry, Head
 from shishi.orgs import services
-from shishi.orgs.demo import DEMO_PASSWORD
+from shishi.orgs.demo import DEMO_PASSWORD, MAX_COUNTIES, county_code
 from shishi.orgs.models import Org, OrgKind, Person, Role, User
 
 pytestmark = pytest.mark.django_db
@@ -187,7 +187,15 @@ def test_generating_again_keeps_existing_counties(db):
     assert digest() == before
 
 
-@pytest.mark.parametrize("counties", [0, 9901])
+@pytest.mark.parametrize("counties", [0, 8911])
 def test_generate_refuses_a_number_of_counties_out_of_range(db, counties):
-    with pytest.raises(CommandError, match="between 1 and 9900"):
+    with pytest.raises(CommandError, match="between 1 and 8910"):
         run("generate", counties=counties)
+
+
+def test_counties_past_990_go_on_in_a_further_province():
+    assert county_code(0) == "990101000000"
+    assert county_code(989) == "999910000000"
+    assert county_code(990) == "980101000000"
+    assert len({county_code(i) for i in range(MAX_COUNTIES)}) == MAX_COUNTIES
+    assert all(len(county_code(i)) == 12 for i in (0, 989, 990, MAX_COUNTIES - 1))

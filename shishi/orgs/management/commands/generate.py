@@ -2,19 +2,22 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from shishi.orgs.demo import build_province
+from shishi.orgs.demo import COUNTIES_PER_PROVINCE, MAX_COUNTIES, build_province
 
 
 class Command(BaseCommand):
-    help = "Generate N fictional counties under one province with bulk inserts (deterministic)."
+    help = "Generate N fictional counties (990 to a province) with bulk inserts, deterministically."
 
     def add_arguments(self, parser):
         parser.add_argument("--counties", type=int, required=True)
         parser.add_argument("--seed", type=int, default=2021)
 
     def handle(self, *args, counties, seed, **options):
-        if not 1 <= counties <= 9900:
-            raise CommandError("--counties must be between 1 and 9900.")
+        if not 1 <= counties <= MAX_COUNTIES:
+            raise CommandError(
+                f"--counties must be between 1 and {MAX_COUNTIES} "
+                f"({COUNTIES_PER_PROVINCE} to a province, then further provinces)."
+            )
         started = time.monotonic()
 
         def progress(done, county, created):
