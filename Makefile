@@ -14,6 +14,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/shishi
 demo: system venv assets compile
 	$(SHISHI) migrate --noinput
 	$(SHISHI) demo
+	$(SHISHI) collectstatic --noinput -v0
 	@echo
 	@echo "Shishi demo county: http://127.0.0.1:8000   (Ctrl-C stops it)"
 	$(SHISHI) runserver --noreload 127.0.0.1:8000
