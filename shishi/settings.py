@@ -48,8 +48,12 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "shishi.audit",
     "shishi.orgs",
+    "shishi.workdays",
+    "shishi.commitments",
     "shishi.workspace",
     "shishi.portal",
+    "shishi.api",
+    "shishi.demo",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +166,12 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shishi@localhost")
 
 SITE_NAME = _("Shishi")
+
+# Commitments: the light turns "due soon" this many working days before a deadline.
+DUE_SOON_WORKDAYS = env_int("DUE_SOON_WORKDAYS", 10, minimum=1)
+# Evidence (photos, PDF) attached to progress reports.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 10, minimum=1) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

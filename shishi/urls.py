@@ -20,4 +20,7 @@ urlpatterns = [
     path("work/", include("shishi.workspace.urls")),
     path("work/orgs/", include("shishi.orgs.urls")),
     path("work/audit/", include("shishi.audit.urls")),
+    path("work/commitments/", include("shishi.commitments.urls")),
+    path("work/calendar/", include("shishi.workdays.urls")),
+    path("api/v1/", include("shishi.api.urls")),
 ]

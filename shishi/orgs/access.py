@@ -25,6 +25,15 @@ VIEW_PEOPLE = "people.view"
 MANAGE_PEOPLE = "people.manage"
 MANAGE_ACCOUNTS = "accounts.manage"
 VIEW_AUDIT = "audit.view"
+MANAGE_SETTINGS = "settings.manage"
+# Commitments (民生实事) and their adjustments.
+VIEW_COMMITMENTS = "commitments.view"
+REPORT_PROGRESS = "commitments.report"
+REVIEW_PROGRESS = "commitments.review"
+MANAGE_COMMITMENTS = "commitments.manage"
+PROPOSE_ADJUSTMENT = "adjustments.propose"
+APPROVE_ADJUSTMENT = "adjustments.approve"
+APPROVE_ADJUSTMENT_FINAL = "adjustments.approve_final"
 
 R = RoleKind
 PERMISSIONS: dict[str, set[str]] = {
@@ -35,16 +44,32 @@ PERMISSIONS: dict[str, set[str]] = {
         MANAGE_PEOPLE,
         MANAGE_ACCOUNTS,
         VIEW_AUDIT,
+        VIEW_COMMITMENTS,
+        REPORT_PROGRESS,
+        REVIEW_PROGRESS,
+        MANAGE_COMMITMENTS,
+        PROPOSE_ADJUSTMENT,
+        APPROVE_ADJUSTMENT,
     },
-    R.TOWN_ADMIN: {VIEW_ORGS, MANAGE_ORGS, VIEW_PEOPLE, MANAGE_PEOPLE},
-    R.UNIT_OFFICER: {VIEW_ORGS, VIEW_PEOPLE},
-    R.BRANCH_SECRETARY: {VIEW_ORGS, VIEW_PEOPLE},
-    R.CADRE: {VIEW_ORGS},
-    R.SUPERVISOR: {VIEW_ORGS, VIEW_PEOPLE},
+    # A county leader (县领导) gives the second approval where a programme asks for two.
+    R.LEADER: {VIEW_ORGS, VIEW_COMMITMENTS, APPROVE_ADJUSTMENT_FINAL},
+    R.TOWN_ADMIN: {
+        VIEW_ORGS,
+        MANAGE_ORGS,
+        VIEW_PEOPLE,
+        MANAGE_PEOPLE,
+        VIEW_COMMITMENTS,
+        REPORT_PROGRESS,
+        PROPOSE_ADJUSTMENT,
+    },
+    R.UNIT_OFFICER: {VIEW_ORGS, VIEW_PEOPLE, VIEW_COMMITMENTS, REPORT_PROGRESS, PROPOSE_ADJUSTMENT},
+    R.BRANCH_SECRETARY: {VIEW_ORGS, VIEW_PEOPLE, VIEW_COMMITMENTS},
+    R.CADRE: {VIEW_ORGS, VIEW_COMMITMENTS},
+    R.SUPERVISOR: {VIEW_ORGS, VIEW_PEOPLE, VIEW_COMMITMENTS},
     # Reads everything in scope, the audit log included; changes nothing.
-    R.AUDITOR: {VIEW_ORGS, VIEW_PEOPLE, VIEW_AUDIT},
+    R.AUDITOR: {VIEW_ORGS, VIEW_PEOPLE, VIEW_AUDIT, VIEW_COMMITMENTS},
     # Accounts and settings, not programme data.
-    R.SYSADMIN: {VIEW_ORGS, VIEW_PEOPLE, MANAGE_ACCOUNTS, VIEW_AUDIT},
+    R.SYSADMIN: {VIEW_ORGS, VIEW_PEOPLE, MANAGE_ACCOUNTS, VIEW_AUDIT, MANAGE_SETTINGS},
 }
 
 

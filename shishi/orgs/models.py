@@ -267,6 +267,7 @@ class Person(models.Model):
 
 class RoleKind(models.TextChoices):
     COUNTY_ADMIN = "county_admin", _("county office administrator")
+    LEADER = "leader", _("county leader")
     TOWN_ADMIN = "town_admin", _("town administrator")
     UNIT_OFFICER = "unit_officer", _("unit officer")
     BRANCH_SECRETARY = "branch_secretary", _("branch secretary")

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import commitments, views
 
 app_name = "portal"
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    # The public list of commitments (commitments.py).
+    path("commitments/", commitments.programmes, name="programmes"),
+    path("commitments/<int:programme>/", commitments.programme, name="programme"),
+    path("commitments/<int:programme>/<int:number>/", commitments.commitment, name="commitment"),
+    path("commitments/<int:programme>/changes/", commitments.changes, name="changes"),
+    path("commitments/<int:programme>/history/", commitments.history, name="history"),
+    path("evidence/<int:pk>/", commitments.evidence, name="evidence"),
+]

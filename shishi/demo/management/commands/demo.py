@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from shishi.demo.builders import COUNTY_BUILDERS
 from shishi.orgs.demo import DEMO_PASSWORD, build_province, ensure_demo_logins
 
 
@@ -12,6 +13,8 @@ class Command(BaseCommand):
     def handle(self, *args, seed, **options):
         [(county, created)] = build_province(seed, 1)
         logins = ensure_demo_logins(county)
+        for build in COUNTY_BUILDERS:
+            build(county, seed)
         state = "built" if created else "already there"
         self.stdout.write(f"Demo county {county.name} ({county.code}): {state}.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")

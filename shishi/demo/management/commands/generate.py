@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from shishi.demo.builders import GENERATE_BUILDERS
 from shishi.orgs.demo import COUNTIES_PER_PROVINCE, MAX_COUNTIES, build_province
 
 
@@ -21,6 +22,8 @@ class Command(BaseCommand):
         started = time.monotonic()
 
         def progress(done, county, created):
+            for build in GENERATE_BUILDERS:
+                build(county, seed)
             if done % 10 == 0 or done == counties:
                 rate = done / max(time.monotonic() - started, 1e-6)
                 self.stdout.write(f"{done}/{counties} counties ({rate:.1f}/s)")
