@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    # django-ninja's own copy of Swagger UI, served locally (without it the docs page uses a CDN).
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "shishi.audit",

@@ -241,9 +241,12 @@ class ProgressReport(models.Model):
     state = models.CharField(
         _("state"), max_length=20, choices=State.choices, default=State.SUBMITTED
     )
+    # None: recorded by the system (the demo, a historical ledger), as in the audit log.
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
@@ -364,9 +367,12 @@ class Adjustment(models.Model):
     state = models.CharField(
         _("state"), max_length=20, choices=State.choices, default=State.PROPOSED
     )
+    # None: recorded by the system (the demo, a historical ledger), as in the audit log.
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("proposed by"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
@@ -402,9 +408,12 @@ class Decision(models.Model):
     level = models.PositiveSmallIntegerField(_("level"))
     approved = models.BooleanField(_("approved"))
     note = models.TextField(_("note"), blank=True)
+    # None: recorded by the system (the demo, a historical ledger), as in the audit log.
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("decided by"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )

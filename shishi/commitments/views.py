@@ -1,29 +1,294 @@
-"""(to be built)"""
+"""The unit's and the reviewer's pages: the workspace of commitments, a commitment's internal page,
+the progress form, the review of a report, and the evidence files behind them."""
 
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from shishi.lib.workdays import Light
+from shishi.orgs import access
+from shishi.workdays.services import calendar
+
+from . import access as caccess
+from . import services
+from .forms import ReportForm, ReviewForm
+from .models import (
+    OPEN,
+    REMOVED,
+    Adjustment,
+    Commitment,
+    Evidence,
+    Programme,
+    ProgressReport,
+    Status,
+)
+
+# Rows per list on the workspace; each list says how many there are in all.
+LIST_LIMIT = 100
+REPORTS_PER_PAGE = 20
+ADJUSTMENT_KINDS = [
+    Adjustment.Kind.CHANGE,
+    Adjustment.Kind.DEFER,
+    Adjustment.Kind.CANCEL,
+    Adjustment.Kind.SPLIT,
+]
+
+LIGHT_LABELS = {
+    Light.ON_TRACK: gettext_lazy("on track"),
+    Light.DUE_SOON: gettext_lazy("due soon"),
+    Light.OVERDUE: gettext_lazy("overdue"),
+    Light.DONE_ON_TIME: gettext_lazy("done on time"),
+    Light.DONE_LATE: gettext_lazy("done late"),
+}
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    """A service's ValidationError onto the form, by field where the form has that field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+def due_soon_cutoff(today: dt.date) -> dt.date:
+    """The first deadline that is no longer "due soon" today.
+
+    ``lib.workdays.light`` calls a deadline due soon when at most DUE_SOON_WORKDAYS working days
+    lie after today up to it; that holds exactly for deadlines before the next working day after
+    those, so the lists can be filtered by date in the database instead of row by row.
+    """
+    return calendar().add_workdays(today, settings.DUE_SOON_WORKDAYS + 1)
+
+
+def _with_lights(rows, today: dt.date) -> list[Commitment]:
+    rows = list(rows)
+    for c in rows:
+        c.light = services.light_of(c, today)
+        c.light_label = LIGHT_LABELS.get(c.light, "")
+    return rows
 
 
 @login_required
-def home(request, *args, **kwargs):
-    raise Http404
+def home(request):
+    """By scope: my unit's commitments, due soon, overdue (by unit), reports awaiting my review,
+    adjustments awaiting my approval. Each list is one query for its rows and one for its count."""
+    user = request.user
+    if not access.has_perm(user, access.VIEW_COMMITMENTS):
+        raise PermissionDenied
+    today = timezone.localdate()
+    cutoff = due_soon_cutoff(today)
+    live = (
+        caccess.commitments_for(user)
+        .filter(status__in=OPEN, programme__status=Programme.Status.PUBLISHED)
+        .select_related("responsible_unit", "programme")
+    )
+    overdue_q = Q(deadline__lt=today)
+    due_soon_q = Q(deadline__gte=today, deadline__lt=cutoff)
+    by_unit = list(
+        live.filter(overdue_q | due_soon_q)
+        .values("responsible_unit_id", "responsible_unit__name")
+        .annotate(overdue=Count("id", filter=overdue_q), due_soon=Count("id", filter=due_soon_q))
+        .order_by("responsible_unit__name", "responsible_unit_id")
+    )
+    ordered = live.order_by("responsible_unit__name", "deadline", "number")
+    context = {
+        "today": today,
+        "by_unit": by_unit,
+        "overdue": _with_lights(ordered.filter(overdue_q)[:LIST_LIMIT], today),
+        "overdue_count": sum(row["overdue"] for row in by_unit),
+        "due_soon": _with_lights(ordered.filter(due_soon_q)[:LIST_LIMIT], today),
+        "due_soon_count": sum(row["due_soon"] for row in by_unit),
+        "limit": LIST_LIMIT,
+        "can_report": access.has_perm(user, access.REPORT_PROGRESS),
+        "can_review": access.has_perm(user, access.REVIEW_PROGRESS),
+    }
+    if context["can_report"]:
+        mine = (
+            caccess.commitments_for(user, access.REPORT_PROGRESS)
+            .exclude(status__in=REMOVED)
+            .filter(programme__status=Programme.Status.PUBLISHED)
+        )
+        context["mine_count"] = mine.count()
+        context["mine"] = _with_lights(
+            mine.select_related("responsible_unit", "programme").order_by("deadline", "number")[
+                :LIST_LIMIT
+            ],
+            today,
+        )
+    if context["can_review"]:
+        queue = (
+            caccess.reports_for(user, access.REVIEW_PROGRESS)
+            .filter(state=ProgressReport.State.SUBMITTED)
+            .exclude(submitted_by=user)
+        )
+        context["review_count"] = queue.count()
+        context["to_review"] = list(
+            queue.select_related("commitment__responsible_unit", "submitted_by__person").order_by(
+                "submitted_at", "id"
+            )[:LIST_LIMIT]
+        )
+    first = caccess.adjustments_for(user, access.APPROVE_ADJUSTMENT).filter(
+        state=Adjustment.State.PROPOSED
+    )
+    final = caccess.adjustments_for(user, access.APPROVE_ADJUSTMENT_FINAL).filter(
+        state=Adjustment.State.FIRST_APPROVED
+    )
+    can_approve = access.has_perm(user, access.APPROVE_ADJUSTMENT) or access.has_perm(
+        user, access.APPROVE_ADJUSTMENT_FINAL
+    )
+    if can_approve:
+        # No one approves their own proposal (the service refuses it), so it is not "awaiting me".
+        pending = (first | final).exclude(proposed_by=user)
+        context["approve_count"] = pending.count()
+        context["to_approve"] = list(
+            pending.select_related("programme", "proposed_by__person").order_by(
+                "proposed_at", "id"
+            )[:LIST_LIMIT]
+        )
+    context["can_approve"] = can_approve
+    return render(request, "commitments/home.html", context)
 
 
 @login_required
-def commitment(request, *args, **kwargs):
-    raise Http404
+def commitment(request, pk: int):
+    c = _with_lights([caccess.get_commitment(request, pk)], timezone.localdate())[0]
+    user = request.user
+    reports = Paginator(
+        c.reports.select_related("submitted_by__person", "reviewed_by__person")
+        .prefetch_related("evidence")
+        .order_by("-submitted_at", "-id"),
+        REPORTS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    on_list = c.status not in REMOVED and c.programme.status == Programme.Status.PUBLISHED
+    can_review = caccess.can(user, access.REVIEW_PROGRESS, c)
+    return render(
+        request,
+        "commitments/commitment.html",
+        {
+            "c": c,
+            "targets": list(c.targets.all()),
+            "milestones": list(c.milestones.all()),
+            "co_units": list(c.co_units.all()),
+            "reports": reports,
+            "can_report": on_list and caccess.can(user, access.REPORT_PROGRESS, c),
+            "can_review": can_review,
+            "can_accept": can_review and c.status == Status.DELIVERED,
+            "adjust_kinds": [(k, Adjustment.Kind(k).label) for k in ADJUSTMENT_KINDS]
+            if on_list and caccess.can(user, access.PROPOSE_ADJUSTMENT, c)
+            else [],
+        },
+    )
 
 
 @login_required
-def report(request, *args, **kwargs):
-    raise Http404
+def report(request, pk: int):
+    c = caccess.get_commitment(request, pk, access.REPORT_PROGRESS)
+    targets = list(c.targets.all())
+    initial = {"percent_complete": c.percent_complete}
+    form = ReportForm(request.POST or None, request.FILES or None, initial=initial, targets=targets)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.submit_progress(
+                request.user,
+                c,
+                text=data["text"],
+                percent_complete=data["percent_complete"],
+                target_values=form.target_values(),
+                delivered=data["delivered"],
+                files=data["files"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Progress reported. The county office will review it."))
+            return redirect("commitments:commitment", pk=c.pk)
+    if request.method == "POST" and request.FILES:
+        # A browser never keeps chosen files across a page load; say so rather than let the
+        # officer believe the photos are still attached.
+        form.add_error("files", _("Nothing was saved: choose the files again."))
+    return render(
+        request,
+        "commitments/report.html",
+        {"c": _with_lights([c], timezone.localdate())[0], "form": form},
+    )
 
 
 @login_required
-def review(request, *args, **kwargs):
-    raise Http404
+def review(request, pk: int):
+    r = caccess.get_report(request, pk)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        accept = form.cleaned_data["decision"] == "accept"
+        try:
+            services.review_progress(
+                request.user, r, accept=accept, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Report accepted: the public page shows it now.")
+                if accept
+                else _("Report returned to the unit with your reason."),
+            )
+            return redirect("commitments:home")
+        r.refresh_from_db(fields=["state", "reviewed_by", "reviewed_at", "return_reason"])
+    targets = list(r.commitment.targets.all())
+    changes = [
+        (t, r.target_values[str(t.pk)]) for t in targets if str(t.pk) in r.target_values
+    ]
+    evidence = list(r.evidence.all())
+    return render(
+        request,
+        "commitments/review.html",
+        {
+            "r": r,
+            "c": r.commitment,
+            "form": form,
+            "changes": changes,
+            "photos": [e for e in evidence if e.is_image],
+            "documents": [e for e in evidence if not e.is_image],
+            "reviewer": getattr(r.reviewed_by, "person", None) if r.reviewed_by_id else None,
+            "is_open": r.state == ProgressReport.State.SUBMITTED,
+            "is_author": r.submitted_by_id == request.user.pk,
+        },
+    )
 
 
 @login_required
-def evidence(request, *args, **kwargs):
-    raise Http404
+def evidence(request, pk: int):
+    """An evidence file, for anyone who may see its commitment, whatever the report's state."""
+    item = (
+        Evidence.objects.filter(pk=pk, report__commitment__in=caccess.commitments_for(request.user))
+        .only("file", "content_type", "original_name", "sha256")
+        .first()
+    )
+    if item is None:
+        raise access.deny(request, "commitments.evidence", pk)
+    response = FileResponse(
+        item.file.open("rb"),
+        content_type=item.content_type,
+        filename=f"{item.sha256[:16]}.{item.extension}",
+    )
+    # Stored files never change (the name is their checksum); only this browser may keep them.
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -1,27 +1,693 @@
-"""(to be built)"""
+"""The public pages of the commitments list: for residents, without an account, mostly on phones.
 
-from django.http import Http404
+Only what a published list shows is read here: organisation names, the lead official's post,
+official progress texts, public evidence photos. Never a person's name, phone or login: who
+proposed or approved an adjustment is told by role and organisation only.
+
+Public objects are fetched by the helpers at the top of this module, never by a bare ``get``: a
+draft programme, a report not accepted, or evidence not public answers 404 exactly like an id that
+does not exist. These pages use a plain ``Http404`` rather than ``orgs.access.deny``: visitors are
+anonymous, and writing an audit entry (which serialises on the hash chain's head row) for every
+stray public 404 would let any crawler flood the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from shishi.audit.services import diff
+from shishi.commitments import services
+from shishi.commitments.models import (
+    DONE,
+    OPEN,
+    REMOVED,
+    Adjustment,
+    Category,
+    Commitment,
+    Decision,
+    Evidence,
+    Milestone,
+    Programme,
+    ProgressReport,
+    Snapshot,
+    Status,
+    Target,
+)
+from shishi.lib.workdays import Light, light
+from shishi.orgs.access import (
+    APPROVE_ADJUSTMENT,
+    APPROVE_ADJUSTMENT_FINAL,
+    PERMISSIONS,
+    PROPOSE_ADJUSTMENT,
+)
+from shishi.orgs.models import Org, OrgKind, Role
+from shishi.workdays.services import calendar
+
+PUBLIC_STATES = [Programme.Status.PUBLISHED, Programme.Status.CLOSED]
+PROGRAMMES_PER_PAGE = 30
+CHANGES_PER_PAGE = 20
+REMOVING_KINDS = [Adjustment.Kind.CANCEL, Adjustment.Kind.MERGE, Adjustment.Kind.SPLIT]
+
+LIGHT_LABELS = {
+    Light.ON_TRACK: gettext_lazy("on track"),
+    Light.DUE_SOON: gettext_lazy("due soon"),
+    Light.OVERDUE: gettext_lazy("overdue"),
+    Light.DONE_ON_TIME: gettext_lazy("done on time"),
+    Light.DONE_LATE: gettext_lazy("done late"),
+}
 
 
-def programmes(request):
-    raise Http404
+# --- public fetch helpers -------------------------------------------------------------------------
 
 
-def programme(request, programme):
-    raise Http404
+def published_programmes() -> QuerySet[Programme]:
+    """Programmes the public may read: published or closed, never a draft."""
+    return Programme.objects.filter(status__in=PUBLIC_STATES)
 
 
-def commitment(request, programme, number):
-    raise Http404
+def get_public_programme(pk: int) -> Programme:
+    programme = published_programmes().filter(pk=pk).select_related("county").first()
+    if programme is None:
+        raise Http404
+    return programme
 
 
-def changes(request, programme):
-    raise Http404
+# --- small formatting helpers ---------------------------------------------------------------------
 
 
-def history(request, programme):
-    raise Http404
+def money(amount: Decimal | None) -> dict | None:
+    """An amount for the page: in 万元 with two decimals from 10,000 yuan up, else in yuan; the
+    exact yuan always goes with it (shown in a title attribute)."""
+    if amount is None:
+        return None
+    exact = _("%(amount)s yuan") % {"amount": f"{amount:,.2f}"}
+    if amount >= 10000:
+        wan = (amount / Decimal(10000)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return {
+            "text": _("%(amount)s ten-thousand yuan") % {"amount": f"{wan:,.2f}"},
+            "exact": exact,
+        }
+    return {"text": exact, "exact": exact}
 
 
-def evidence(request, pk):
-    raise Http404
+def _number(value: Any) -> str:
+    """A stored decimal without trailing zeros: 535.00 reads 535, 12.50 reads 12.5."""
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return str(value)
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _category_labels() -> dict[str, str]:
+    language = translation.get_language() or ""
+    return {c.code: c.label(language) for c in Category.objects.all()}
+
+
+def _light(state: Light | None) -> dict | None:
+    if state is None:
+        return None
+    return {"code": str(state), "label": LIGHT_LABELS[state]}
+
+
+def figures(counts: dict[str, int]) -> dict:
+    """The headline figures from counts by status, by the formula of ``services.summary``.
+
+    The list of programmes needs them for many programmes at once (one grouped query), so the
+    formula is applied here to counts; the programme page calls ``services.summary`` itself.
+    """
+    on_list = sum(n for status, n in counts.items() if status not in REMOVED)
+    delivered = sum(counts.get(s, 0) for s in DONE)
+    return {
+        "on_list": on_list,
+        "delivered": delivered,
+        "open": sum(counts.get(s, 0) for s in OPEN),
+        "removed": sum(counts.get(s, 0) for s in REMOVED),
+        "rate": round(delivered * 100 / on_list, 1) if on_list else 0.0,
+    }
+
+
+# --- what changed: the audit-style diff of public fields, readable -------------------------------
+
+FIELD_LABELS = {
+    **{
+        name: Commitment._meta.get_field(name).verbose_name
+        for name in services.FIELDS + ["status", "percent_complete", "delivered_on", "merged_into"]
+        if name not in ("targets", "milestones")
+    },
+    "targets": Target._meta.verbose_name_plural,
+    "milestones": Milestone._meta.verbose_name_plural,
+}
+
+
+def _show(field: str, value: Any, categories: dict[str, str]) -> str:
+    if value in (None, "", []):
+        return "—"
+    if field == "status":
+        return str(Status(value).label) if value in Status.values else str(value)
+    if field == "category":
+        return categories.get(value, str(value))
+    if field in ("budget_planned", "budget_spent"):
+        return money(Decimal(str(value)))["text"]
+    if field == "percent_complete":
+        return f"{value}%"
+    if field == "merged_into":
+        return _("No. %(n)s") % {"n": value}
+    if field == "co_units":
+        return "、".join(value)
+    if field == "targets":
+        return "; ".join(
+            _("%(name)s: %(baseline)s → %(target)s %(unit)s, actual %(actual)s")
+            % {
+                "name": t.get("name"),
+                "baseline": _number(t.get("baseline")),
+                "target": _number(t.get("target_value")),
+                "unit": t.get("unit"),
+                "actual": _number(t.get("actual_value")),
+            }
+            for t in value
+        )
+    if field == "milestones":
+        return "; ".join(
+            f"{m.get('title')} {m.get('planned_date')}"
+            + (" ✓ " + m["done_date"] if m.get("done_date") else "")
+            for m in value
+        )
+    return str(value)
+
+
+def readable_changes(before: dict | None, after: dict, categories: dict[str, str]) -> list[dict]:
+    """``[{label, before, after}]`` for each public field that differs; a commitment new to the
+    list (no snapshot before) shows its main fields with an empty "before"."""
+    if before is None:
+        fields = ["title", "responsible_unit", "deadline", "status"]
+        changes = {f: [None, after.get(f)] for f in fields}
+    else:
+        changes = diff(before, after)
+    return [
+        {
+            "field": field,
+            "label": FIELD_LABELS.get(field, field),
+            "before": _show(field, old, categories),
+            "after": _show(field, new, categories),
+        }
+        for field, (old, new) in changes.items()
+    ]
+
+
+def _adjustment_changes(
+    programme: Programme, adjustment_ids: list[int], categories: dict[str, str]
+) -> dict[int, list[dict]]:
+    """Per adjustment, what it changed in each commitment: its snapshot against the snapshot of
+    the same commitment just before. One query, however many adjustments."""
+    previous = (
+        Snapshot.objects.filter(programme=programme, commitment=OuterRef("commitment_id"))
+        .filter(
+            Q(valid_from__lt=OuterRef("valid_from"))
+            | Q(valid_from=OuterRef("valid_from"), pk__lt=OuterRef("pk"))
+        )
+        .order_by("-valid_from", "-pk")
+        .values("data")[:1]
+    )
+    rows = (
+        Snapshot.objects.filter(
+            programme=programme, cause=Snapshot.Cause.ADJUSTMENT, adjustment_id__in=adjustment_ids
+        )
+        .annotate(before=Subquery(previous, output_field=JSONField()))
+        .order_by("adjustment_id", "commitment_id", "valid_from")
+        .values_list("adjustment_id", "commitment_id", "data", "before")
+    )
+    out: dict[int, list[dict]] = {}
+    for adjustment_id, commitment_id, data, before in rows:
+        out.setdefault(adjustment_id, []).append(
+            {
+                "commitment_id": commitment_id,
+                "number": data.get("number"),
+                "title": data.get("title"),
+                "added": before is None,
+                "fields": readable_changes(before, data, categories),
+            }
+        )
+    return out
+
+
+def _payload_changes(adjustment: Adjustment, categories: dict[str, str]) -> list[dict]:
+    """What an adjustment changes, from its payload: for an approved adjustment with no snapshot
+    (recorded before snapshots were kept, or by an import)."""
+    payload = adjustment.payload or {}
+    if adjustment.kind == Adjustment.Kind.DEFER:
+        fields = {"deadline": payload.get("deadline")}
+    elif adjustment.kind == Adjustment.Kind.CHANGE:
+        fields = dict(payload.get("fields") or {})
+    else:
+        return []
+    return [
+        {
+            "field": f,
+            "label": FIELD_LABELS.get(f, f),
+            "before": "",
+            "after": _show(f, v, categories),
+        }
+        for f, v in fields.items()
+    ]
+
+
+def _role_label(roles: list[Role], county: Org, perm: str) -> str:
+    """ "county office administrator, 测试县": the role through which a user could act on the
+    county's list, most specific organisation first. Never the person."""
+    fitting = [
+        r
+        for r in roles
+        if perm in PERMISSIONS.get(r.kind, ())
+        and (county.path.startswith(r.org.path) or r.org.path.startswith(county.path))
+    ]
+    if not fitting:
+        return _("an authorised official")
+    role = max(fitting, key=lambda r: len(r.org.path))
+    return _("%(role)s, %(org)s") % {"role": role.get_kind_display(), "org": role.org.name}
+
+
+def _roles_by_user(user_ids: set[int]) -> dict[int, list[Role]]:
+    by_user: dict[int, list[Role]] = {}
+    for role in Role.objects.filter(user_id__in=user_ids).select_related("org"):
+        by_user.setdefault(role.user_id, []).append(role)
+    return by_user
+
+
+# --- 1. the published programmes ------------------------------------------------------------------
+
+
+def programmes(request: HttpRequest) -> HttpResponse:
+    """Published programmes, newest year first, with their headline figures (two queries for the
+    page of programmes and their counts by status, plus the pager's count)."""
+    qs = published_programmes().select_related("county__parent").order_by("-year", "county__path")
+    page = Paginator(qs, PROGRAMMES_PER_PAGE).get_page(request.GET.get("page"))
+    counts: dict[int, dict[str, int]] = {}
+    for row in (
+        Commitment.objects.filter(programme__in=[p.pk for p in page.object_list])
+        .values("programme_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts.setdefault(row["programme_id"], {})[row["status"]] = row["n"]
+    rows = [(p, figures(counts.get(p.pk, {}))) for p in page.object_list]
+    return render(request, "portal/commitments/programmes.html", {"page": page, "rows": rows})
+
+
+# --- 2. one programme: summary, filters, the list -------------------------------------------------
+
+
+class ListFilters(forms.Form):
+    """The list's filters, as GET parameters; choices come from the programme's own data."""
+
+    category = forms.ChoiceField(label=gettext_lazy("Category"), required=False)
+    town = forms.TypedChoiceField(label=gettext_lazy("Town"), required=False, coerce=int)
+    unit = forms.TypedChoiceField(
+        label=gettext_lazy("Responsible unit"), required=False, coerce=int
+    )
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    light = forms.ChoiceField(label=gettext_lazy("Light"), required=False)
+
+    def __init__(self, data, *, categories, towns, units):
+        super().__init__(data)
+        everything = [("", _("All"))]
+        language = translation.get_language() or ""
+        self.fields["category"].choices = everything + [
+            (c.code, c.label(language)) for c in categories
+        ]
+        self.fields["town"].choices = everything + [(t.pk, t.name) for t in towns]
+        self.fields["unit"].choices = everything + [(u.pk, u.name) for u in units]
+        self.fields["status"].choices = everything + list(Status.choices)
+        self.fields["light"].choices = everything + [(k.value, v) for k, v in LIGHT_LABELS.items()]
+
+
+def _filtered(programme: Programme, values: dict, towns: dict[int, Org]) -> QuerySet[Commitment]:
+    qs = programme.commitments.select_related("category", "responsible_unit").order_by("number")
+    if values.get("category"):
+        qs = qs.filter(category__code=values["category"])
+    if values.get("unit"):
+        qs = qs.filter(responsible_unit_id=values["unit"])
+    if values.get("town"):
+        path = towns[values["town"]].path
+        # A subquery keeps one row per commitment however many of its co-units lie in the town.
+        co = Commitment.co_units.through.objects.filter(org__path__startswith=path).values(
+            "commitment_id"
+        )
+        qs = qs.filter(Q(responsible_unit__path__startswith=path) | Q(pk__in=co))
+    if values.get("status"):
+        qs = qs.filter(status=values["status"])
+    return qs
+
+
+def _removed_by(programme: Programme, commitment_ids: list[int]) -> dict[int, Adjustment]:
+    """The approved adjustment that took each removed commitment off the list (one query)."""
+    through = Adjustment.commitments.through
+    out: dict[int, Adjustment] = {}
+    for link in (
+        through.objects.filter(
+            commitment_id__in=commitment_ids,
+            adjustment__programme=programme,
+            adjustment__state=Adjustment.State.APPROVED,
+            adjustment__kind__in=REMOVING_KINDS,
+        )
+        .select_related("adjustment")
+        .order_by("adjustment__applied_at")
+    ):
+        out[link.commitment_id] = link.adjustment
+    return out
+
+
+def programme(request: HttpRequest, programme: int) -> HttpResponse:
+    """The summary with its formulas, then the list, filtered by GET parameters.
+
+    The light is computed, never stored, so it is filtered in Python after one query for the
+    programme's commitments (a programme holds a few hundred at most): the page costs the same
+    number of queries whatever the filters and the size of the list.
+    """
+    prog = get_public_programme(programme)
+    towns = {
+        t.pk: t
+        for t in Org.objects.filter(county=prog.county, kind=OrgKind.TOWN, is_active=True)
+        .only("id", "name", "path")
+        .order_by("path")
+    }
+    units = (
+        Org.objects.filter(pk__in=prog.commitments.values("responsible_unit_id"))
+        .only("id", "name", "path")
+        .order_by("path")
+    )
+    form = ListFilters(
+        request.GET, categories=Category.objects.all(), towns=towns.values(), units=units
+    )
+    form.is_valid()
+    # Only the filters that are valid apply; the wrong ones are named on the page.
+    values = form.cleaned_data
+    today = timezone.localdate()
+    on_list, removed = [], []
+    status_asked = values.get("status")
+    for c in _filtered(prog, values, towns):
+        c.light = _light(services.light_of(c, today))
+        if values.get("light") and (c.light is None or c.light["code"] != values["light"]):
+            continue
+        if c.status in REMOVED and status_asked not in REMOVED:
+            removed.append(c)
+        else:
+            on_list.append(c)
+    removed_by = _removed_by(prog, [c.pk for c in on_list + removed if c.status in REMOVED])
+    for c in on_list + removed:
+        c.removed_by = removed_by.get(c.pk)
+    summary = services.summary(prog)
+    context = {
+        "programme": prog,
+        "summary": summary,
+        "form": form,
+        "filtered": any(values.get(k) for k in form.fields),
+        "commitments": on_list,
+        "removed": removed,
+        "categories": _category_labels_from(form),
+    }
+    return render(request, "portal/commitments/programme.html", context)
+
+
+def _category_labels_from(form: ListFilters) -> dict[str, str]:
+    """Category labels from the choices the form already loaded, saving a query."""
+    return {code: label for code, label in form.fields["category"].choices if code}
+
+
+# --- 3. one commitment ---------------------------------------------------------------------------
+
+
+def commitment(request: HttpRequest, programme: int, number: int) -> HttpResponse:
+    """Detail and timeline: accepted progress reports with their public photos, and the approved
+    adjustments that concern the commitment (as subject or as result). A fixed number of queries,
+    however many reports, photos and adjustments it has."""
+    prog = get_public_programme(programme)
+    c = (
+        prog.commitments.filter(number=number)
+        .select_related("category", "responsible_unit", "merged_into")
+        .prefetch_related("co_units", "targets", "milestones")
+        .first()
+    )
+    if c is None:
+        raise Http404
+    language = translation.get_language() or ""
+    today = timezone.localdate()
+    cal = calendar()
+    removed = c.status in REMOVED
+    milestones = [
+        (
+            m,
+            None
+            if removed
+            else _light(light(m.planned_date, m.done_date, today, cal, settings.DUE_SOON_WORKDAYS)),
+        )
+        for m in c.milestones.all()
+    ]
+    reports = (
+        ProgressReport.objects.filter(commitment=c, state=ProgressReport.State.ACCEPTED)
+        .only("id", "text", "percent_complete", "submitted_at", "commitment_id")
+        .prefetch_related(
+            Prefetch(
+                "evidence",
+                queryset=Evidence.objects.filter(is_public=True).only(
+                    "id", "report_id", "content_type"
+                ),
+                to_attr="public_evidence",
+            )
+        )
+    )
+    came_from = set(
+        Adjustment.results.through.objects.filter(commitment=c).values_list(
+            "adjustment_id", flat=True
+        )
+    )
+    concerning = Adjustment.commitments.through.objects.filter(commitment=c).values("adjustment_id")
+    adjustments = list(
+        Adjustment.objects.filter(programme=prog, state=Adjustment.State.APPROVED)
+        .filter(Q(pk__in=concerning) | Q(pk__in=came_from))
+        .only("id", "kind", "reason", "proposed_at", "applied_at", "payload")
+        .prefetch_related(
+            Prefetch("decisions", queryset=Decision.objects.only("id", "adjustment_id", "note"))
+        )
+    )
+    categories = _category_labels()
+    changes = _adjustment_changes(prog, [a.pk for a in adjustments], categories)
+    timeline = []
+    for report in reports:
+        timeline.append({"kind": "report", "at": report.submitted_at, "report": report})
+    for a in adjustments:
+        mine = [x for x in changes.get(a.pk, []) if x["commitment_id"] == c.pk]
+        timeline.append(
+            {
+                "kind": "adjustment",
+                "at": a.applied_at or a.proposed_at,
+                "adjustment": a,
+                "created_here": a.pk in came_from,
+                "fields": mine[0]["fields"] if mine and not mine[0]["added"] else [],
+                "notes": [d.note for d in a.decisions.all() if d.note],
+            }
+        )
+    timeline.sort(key=lambda e: e["at"], reverse=True)
+    context = {
+        "programme": prog,
+        "c": c,
+        "category": c.category.label(language),
+        "light": _light(services.light_of(c, today)),
+        "budget_planned": money(c.budget_planned),
+        "budget_spent": money(c.budget_spent),
+        "targets": list(c.targets.all()),
+        "milestones": milestones,
+        "timeline": timeline,
+        "origin": next((a for a in adjustments if a.pk in came_from), None),
+        "removed": removed,
+    }
+    return render(request, "portal/commitments/commitment.html", context)
+
+
+# --- 4. the change log ---------------------------------------------------------------------------
+
+
+def changes(request: HttpRequest, programme: int) -> HttpResponse:
+    """Every approved adjustment, newest first, with what it changed, why, when, and by which role
+    of which organisation. Rejected and withdrawn proposals are not part of the public record.
+    ``?adjustment=<id>`` shows one (the list's "removed by" links point there)."""
+    prog = get_public_programme(programme)
+    qs = (
+        Adjustment.objects.filter(programme=prog, state=Adjustment.State.APPROVED)
+        .order_by("-applied_at", "-pk")
+        .only("id", "kind", "reason", "proposed_at", "applied_at", "payload", "proposed_by_id")
+        .prefetch_related(
+            Prefetch("commitments", queryset=Commitment.objects.only("id", "number", "title")),
+            Prefetch("results", queryset=Commitment.objects.only("id", "number", "title")),
+            Prefetch(
+                "decisions",
+                queryset=Decision.objects.only(
+                    "id", "adjustment_id", "level", "note", "decided_by_id"
+                ),
+            ),
+        )
+    )
+    one = request.GET.get("adjustment", "")
+    if one:
+        # An id too long for the database is no id at all.
+        qs = qs.filter(pk=int(one)) if one.isdigit() and len(one) < 18 else qs.none()
+    page = Paginator(qs, CHANGES_PER_PAGE).get_page(request.GET.get("page"))
+    adjustments = list(page.object_list)
+    categories = _category_labels()
+    changes_by = _adjustment_changes(prog, [a.pk for a in adjustments], categories)
+    user_ids = {a.proposed_by_id for a in adjustments} | {
+        d.decided_by_id for a in adjustments for d in a.decisions.all()
+    }
+    roles = _roles_by_user(user_ids)
+    county = prog.county
+    entries = []
+    for a in adjustments:
+        decisions = list(a.decisions.all())
+        entries.append(
+            {
+                "adjustment": a,
+                "concerned": sorted(
+                    {x.pk: x for x in list(a.commitments.all()) + list(a.results.all())}.values(),
+                    key=lambda x: x.number,
+                ),
+                "changes": changes_by.get(a.pk)
+                or [{"number": None, "added": False, "fields": _payload_changes(a, categories)}],
+                "proposed_by": _role_label(
+                    roles.get(a.proposed_by_id, []), county, PROPOSE_ADJUSTMENT
+                ),
+                "approvals": [
+                    {
+                        "level": d.level,
+                        "note": d.note,
+                        "by": _role_label(
+                            roles.get(d.decided_by_id, []),
+                            county,
+                            APPROVE_ADJUSTMENT if d.level == 1 else APPROVE_ADJUSTMENT_FINAL,
+                        ),
+                    }
+                    for d in decisions
+                ],
+            }
+        )
+    context = {"programme": prog, "page": page, "entries": entries, "one": bool(one)}
+    return render(request, "portal/commitments/changes.html", context)
+
+
+# --- 5. the list on a date, and between two dates -------------------------------------------------
+
+
+def _parse_day(value: str, label: str, errors: list[str]) -> dt.date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        errors.append(
+            _("%(label)s: “%(value)s” is not a date; write it as YYYY-MM-DD, e.g. 2021-06-30.")
+            % {"label": label, "value": value[:40]}
+        )
+        return None
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The last instant of ``day`` in the site's time zone: the list "on" a day includes it."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+
+
+def history(request: HttpRequest, programme: int) -> HttpResponse:
+    """``?on=YYYY-MM-DD``: the list at the end of that day. ``?from=…&to=…``: what changed between
+    the ends of two days. Bad dates are explained on the page."""
+    prog = get_public_programme(programme)
+    published_on = timezone.localdate(prog.published_at) if prog.published_at else None
+    errors: list[str] = []
+    on = _parse_day(request.GET.get("on", ""), _("On"), errors)
+    start = _parse_day(request.GET.get("from", ""), _("From"), errors)
+    end = _parse_day(request.GET.get("to", ""), _("To"), errors)
+    if (start is None) != (end is None) and not errors:
+        errors.append(_("To compare, give both dates: from and to."))
+    if start and end and start > end:
+        errors.append(_("The first date comes after the second; swap them to compare."))
+    categories = {}
+    rows, changes, before_publication = None, None, False
+    if on is not None:
+        if published_on is None or on < published_on:
+            before_publication, rows = True, []
+        else:
+            rows = sorted(
+                services.list_on(prog, end_of_day(on)).values(), key=lambda d: d["number"]
+            )
+            for row in rows:
+                row["status_label"] = _show("status", row.get("status"), {})
+    if start and end and start <= end:
+        categories = _category_labels()
+        changes = []
+        for item in services.list_diff(prog, end_of_day(start), end_of_day(end)):
+            after = {k: v[1] for k, v in item["fields"].items()}
+            before = None if item["added"] else {k: v[0] for k, v in item["fields"].items()}
+            changes.append(
+                {
+                    "number": item["number"],
+                    "title": item["title"],
+                    "added": item["added"],
+                    "fields": readable_changes(before, after, categories),
+                }
+            )
+    context = {
+        "programme": prog,
+        "published_on": published_on,
+        "errors": errors,
+        "on": on,
+        "start": start,
+        "end": end,
+        "rows": rows,
+        "changes": changes,
+        "before_publication": before_publication,
+        "values": {k: request.GET.get(k, "")[:40] for k in ("on", "from", "to")},
+    }
+    return render(request, "portal/commitments/history.html", context)
+
+
+# --- 6. public evidence ---------------------------------------------------------------------------
+
+
+def evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    """A public photo (or public PDF) of an accepted report on a published list; anything else is
+    404, so a file's existence is never confirmed to the public."""
+    item = (
+        Evidence.objects.filter(
+            pk=pk,
+            is_public=True,
+            report__state=ProgressReport.State.ACCEPTED,
+            report__commitment__programme__status__in=PUBLIC_STATES,
+        )
+        .only("id", "file", "content_type")
+        .first()
+    )
+    if item is None:
+        raise Http404
+    try:
+        handle = item.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        content_type=item.content_type,
+        as_attachment=False,
+        filename=f"evidence-{item.pk}.{item.extension}",
+    )
+    response["Cache-Control"] = "private, max-age=300"
+    return response

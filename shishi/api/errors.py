@@ -1,0 +1,133 @@
+"""One shape for every failure: ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
+
+Handlers are registered on the NinjaAPI (``register``); ``shaped`` wraps the URL patterns so that
+what Django answers outside ninja's handlers (an unknown path, a wrong method) has the shape too.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import wraps
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as SchemaError
+
+log = logging.getLogger("shishi.api")
+
+
+class Conflict(Exception):
+    """The request is at odds with the current state (already reviewed, already decided, or a
+    version that is no longer current): 409."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class BadToken(AuthenticationError):
+    """A token was sent but is unknown, revoked, or its login is disabled."""
+
+
+def body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    response = JsonResponse(body(code, message, fields), status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="shishi"'
+    return response
+
+
+def _fields(exc: ValidationError) -> dict:
+    if hasattr(exc, "error_dict"):
+        return {
+            name: " ".join(str(m) for m in ValidationError(errors).messages)
+            for name, errors in exc.error_dict.items()
+        }
+    return {}
+
+
+def _message(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return _("Some values are not valid; see the fields.")
+    return " ".join(exc.messages)
+
+
+def register(api: NinjaAPI) -> None:
+    def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        # The services mark a stale version with code="conflict".
+        if getattr(exc, "code", None) == "conflict":
+            return error_response(409, "conflict", _message(exc))
+        return error_response(400, "invalid", _message(exc), _fields(exc))
+
+    def on_schema(request: HttpRequest, exc: SchemaError) -> HttpResponse:
+        fields: dict[str, str] = {}
+        for error in exc.errors:
+            loc = [str(part) for part in error.get("loc", ())]
+            # The first part says where (body, query, path); the rest names the field.
+            name = ".".join(loc[1:]) or (loc[0] if loc else "")
+            fields[name] = " ".join(filter(None, [fields.get(name), str(error.get("msg", ""))]))
+        return error_response(
+            422, "schema", _("The request does not match the documented schema."), fields
+        )
+
+    def on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        if isinstance(exc, BadToken):
+            message = _("The API token is not valid, or has been revoked.")
+        else:
+            message = _("This needs an API token: send the header Authorization: Bearer <token>.")
+        return error_response(401, "unauthenticated", message)
+
+    def on_http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return error_response(exc.status_code, "http_error", exc.message)
+
+    def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return error_response(
+            403, "forbidden", str(exc) or _("Your role does not allow this.")
+        )
+
+    def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return error_response(404, "not_found", _("Not found."))
+
+    def on_conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        return error_response(409, "conflict", exc.message)
+
+    def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        log.exception("API error on %s %s", request.method, request.path)
+        return error_response(500, "server_error", _("Something went wrong on our side."))
+
+    api.add_exception_handler(ValidationError, on_validation)
+    api.add_exception_handler(SchemaError, on_schema)
+    api.add_exception_handler(AuthenticationError, on_auth)
+    api.add_exception_handler(HttpError, on_http)
+    api.add_exception_handler(PermissionDenied, on_denied)
+    api.add_exception_handler(Http404, on_not_found)
+    api.add_exception_handler(ObjectDoesNotExist, on_not_found)
+    api.add_exception_handler(Conflict, on_conflict)
+    api.add_exception_handler(Exception, on_error)
+
+
+def shaped(view):
+    """Give ninja's plain-text "405 Method not allowed" the error shape."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
+            shaped_response = error_response(
+                405, "method_not_allowed", _("This method is not allowed here.")
+            )
+            shaped_response["Allow"] = response.get("Allow", "")
+            return shaped_response
+        return response
+
+    return wrapper
+
+
+def not_found(request, *args, **kwargs):
+    return error_response(404, "not_found", _("Not found."))
