@@ -1,4 +1,4 @@
-"""Benchmark of the organisation tree at province scale (issue: foundation).
+"""Benchmark of the organisation tree and the commitments at province scale.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/shishi_bench .venv/bin/python bench/orgs.py --counties 100
 
@@ -97,6 +97,23 @@ def main() -> None:
             )
         )
 
+    from shishi.commitments.models import Commitment, Programme
+
+    programme = Programme.objects.filter(county=county).first()
+    commitment = Commitment.objects.filter(programme=programme).order_by("number").first()
+    commitment_cases = {}
+    if programme is not None:
+        commitment_cases = {
+            "public: a programme's list": get(f"/commitments/{programme.pk}/"),
+            "public: a commitment": get(f"/commitments/{programme.pk}/{commitment.number}/"),
+            "public: the change log": get(f"/commitments/{programme.pk}/changes/"),
+            "api: commitments of a programme": get(
+                f"/api/v1/commitments?programme={programme.pk}&limit=50"
+            ),
+            "api: a commitment": get(f"/api/v1/commitments/{commitment.pk}"),
+            "work: a programme": get(f"/work/commitments/programmes/{programme.pk}/"),
+            "work: a commitment": get(f"/work/commitments/{commitment.pk}/"),
+        }
     cases = {
         "floor: /healthz": get("/healthz"),
         "query: one town's branches": town_branches,
@@ -107,6 +124,7 @@ def main() -> None:
         "page: person": get(f"/work/orgs/people/{person.pk}/"),
         "page: workspace home": get("/work/"),
         "page: portal home": get("/"),
+        **commitment_cases,
     }
     results = {}
     for name, fn in cases.items():

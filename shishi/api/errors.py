@@ -69,8 +69,12 @@ def register(api: NinjaAPI) -> None:
         fields: dict[str, str] = {}
         for error in exc.errors:
             loc = [str(part) for part in error.get("loc", ())]
-            # The first part says where (body, query, path); the rest names the field.
-            name = ".".join(loc[1:]) or (loc[0] if loc else "")
+            # The first part says where (body, query, path), and in a body the next one is the
+            # view's parameter name, which means nothing to a client; the rest names the field.
+            where, rest = (loc[0], loc[1:]) if loc else ("", [])
+            if where == "body" and len(rest) > 1:
+                rest = rest[1:]
+            name = ".".join(rest) or where
             fields[name] = " ".join(filter(None, [fields.get(name), str(error.get("msg", ""))]))
         return error_response(
             422, "schema", _("The request does not match the documented schema."), fields
@@ -87,9 +91,7 @@ def register(api: NinjaAPI) -> None:
         return error_response(exc.status_code, "http_error", exc.message)
 
     def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        return error_response(
-            403, "forbidden", str(exc) or _("Your role does not allow this.")
-        )
+        return error_response(403, "forbidden", str(exc) or _("Your role does not allow this."))
 
     def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
         return error_response(404, "not_found", _("Not found."))

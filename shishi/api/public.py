@@ -13,7 +13,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import P, Query, Router
 
 from shishi.commitments import services
 from shishi.commitments.models import (
@@ -24,7 +24,8 @@ from shishi.commitments.models import (
     Programme,
     ProgressReport,
 )
-from shishi.lib.workdays import Light, light
+from shishi.lib.workdays import Light
+from shishi.lib.workdays import light as light_on
 from shishi.orgs.models import Org
 from shishi.workdays.services import calendar
 
@@ -135,9 +136,7 @@ def programme(request, programme_id: int):
     return programme_out(get_object_or_404(public_programmes(), pk=programme_id))
 
 
-@router.get(
-    "/programmes/{int:programme_id}/summary", response={200: schemas.Summary, **ERRORS}
-)
+@router.get("/programmes/{int:programme_id}/summary", response={200: schemas.Summary, **ERRORS})
 def summary(request, programme_id: int):
     """The headline figures, each with the formula that computes it from the list."""
     p = get_object_or_404(public_programmes(), pk=programme_id)
@@ -232,7 +231,7 @@ def commitment(request, commitment_id: int):
                 "planned_date": m.planned_date,
                 "done_date": m.done_date,
                 "light": str(
-                    light(m.planned_date, m.done_date, today, work, settings.DUE_SOON_WORKDAYS)
+                    light_on(m.planned_date, m.done_date, today, work, settings.DUE_SOON_WORKDAYS)
                 ),
             }
             for m in c.milestones.all()
@@ -261,9 +260,7 @@ def change_out(a: Adjustment) -> dict:
     }
 
 
-@router.get(
-    "/programmes/{int:programme_id}/changes", response={200: schemas.ChangePage, **ERRORS}
-)
+@router.get("/programmes/{int:programme_id}/changes", response={200: schemas.ChangePage, **ERRORS})
 def changes(
     request,
     programme_id: int,
@@ -283,7 +280,7 @@ def changes(
 
 
 @router.get("/programmes/{int:programme_id}/list", response={200: schemas.ListOn, **ERRORS})
-def list_on(request, programme_id: int, on: dt.date = Query(..., description="YYYY-MM-DD")):
+def list_on(request, programme_id: int, on: Query[dt.date, P(description="YYYY-MM-DD")]):
     """The public list as it stood at the end of the day ``on``, in number order."""
     p = get_object_or_404(public_programmes(), pk=programme_id)
     end = timezone.make_aware(dt.datetime.combine(on, dt.time.max))
@@ -291,4 +288,3 @@ def list_on(request, programme_id: int, on: dt.date = Query(..., description="YY
     items = [{"id": cid, **data} for cid, data in rows.items()]
     items.sort(key=lambda row: row["number"])
     return {"programme": p.pk, "on": on, "items": items}
-

@@ -60,9 +60,14 @@ def reports_for(user, perm: str = access.REVIEW_PROGRESS) -> QuerySet[ProgressRe
 
 
 def adjustments_for(user, perm: str = access.VIEW_COMMITMENTS) -> QuerySet[Adjustment]:
+    """Adjustments of the counties in scope, those the user proposed, and those concerning a
+    commitment the user may see (a unit officer follows changes to their unit's commitments)."""
     paths = access.scope_paths(user, perm)
     mine = Q(proposed_by=user) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
-    return Adjustment.objects.filter(_q(paths, "county") | mine)
+    touching = Adjustment.commitments.through.objects.filter(
+        commitment__in=commitments_for(user, perm)
+    ).values("adjustment_id")
+    return Adjustment.objects.filter(_q(paths, "county") | mine | Q(pk__in=touching))
 
 
 def get_commitment(request, pk, perm: str = access.VIEW_COMMITMENTS) -> Commitment:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext_lazy as _
 
 from .models import Target
@@ -66,7 +67,10 @@ class ReportForm(forms.Form):
                 required=False,
                 max_length=30,
                 help_text=_("Now %(actual)s of %(target)s. Leave empty if unchanged.")
-                % {"actual": target.actual_value, "target": target.target_value},
+                % {
+                    "actual": floatformat(target.actual_value, "-2"),
+                    "target": floatformat(target.target_value, "-2"),
+                },
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
             )
         # Targets come right after the percentage, the files last: the order a phone scrolls.

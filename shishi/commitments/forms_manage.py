@@ -205,8 +205,7 @@ class CommitmentForm(forms.Form):
 
     def target_rows(self) -> list[list]:
         return [
-            [self[f"target_{i}_{key}"] for key in TARGET_KEYS]
-            for i in range(1, self.n_targets + 1)
+            [self[f"target_{i}_{key}"] for key in TARGET_KEYS] for i in range(1, self.n_targets + 1)
         ]
 
     def milestone_rows(self) -> list[list]:
@@ -266,6 +265,11 @@ class CommitmentForm(forms.Form):
             name = f"{parts[0][:-1]}_{row}_{parts[2]}"
             return name if row and name in self.fields else None
         return key if key in self.fields else None
+
+
+class CommitmentEditForm(CommitmentForm):
+    # The version the editor started from: saving over a newer one is refused, not silent.
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 def current_data(commitment: Commitment) -> dict[str, Any]:
@@ -401,9 +405,7 @@ class AdjustmentForm(forms.Form):
                 widget=forms.HiddenInput if fixed else forms.Select,
             )
         if kind == "defer":
-            self.fields["deadline"] = forms.DateField(
-                label=_("New deadline"), widget=_date_input()
-            )
+            self.fields["deadline"] = forms.DateField(label=_("New deadline"), widget=_date_input())
         # The reason reads best last, after what is being changed.
         self.order_fields([n for n in self.fields if n != "reason"] + ["reason"])
 
@@ -434,4 +436,3 @@ class DecisionForm(forms.Form):
     )
     # The state the approver saw: a second click, or a second tab, finds it moved on.
     state = forms.CharField(widget=forms.HiddenInput)
-

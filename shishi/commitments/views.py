@@ -14,11 +14,11 @@ from django.db.models import Count, Q
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from shishi.lib.workdays import Light
 from shishi.orgs import access
+from shishi.workdays.lights import LIGHT_LABELS
 from shishi.workdays.services import calendar
 
 from . import access as caccess
@@ -44,14 +44,6 @@ ADJUSTMENT_KINDS = [
     Adjustment.Kind.CANCEL,
     Adjustment.Kind.SPLIT,
 ]
-
-LIGHT_LABELS = {
-    Light.ON_TRACK: gettext_lazy("on track"),
-    Light.DUE_SOON: gettext_lazy("due soon"),
-    Light.OVERDUE: gettext_lazy("overdue"),
-    Light.DONE_ON_TIME: gettext_lazy("done on time"),
-    Light.DONE_LATE: gettext_lazy("done late"),
-}
 
 
 def _form_errors(form, exc: ValidationError) -> None:
@@ -142,16 +134,16 @@ def home(request):
                 "submitted_at", "id"
             )[:LIST_LIMIT]
         )
-    first = caccess.adjustments_for(user, access.APPROVE_ADJUSTMENT).filter(
-        state=Adjustment.State.PROPOSED
-    )
-    final = caccess.adjustments_for(user, access.APPROVE_ADJUSTMENT_FINAL).filter(
-        state=Adjustment.State.FIRST_APPROVED
-    )
     can_approve = access.has_perm(user, access.APPROVE_ADJUSTMENT) or access.has_perm(
         user, access.APPROVE_ADJUSTMENT_FINAL
     )
     if can_approve:
+        first = caccess.adjustments_for(user, access.APPROVE_ADJUSTMENT).filter(
+            state=Adjustment.State.PROPOSED
+        )
+        final = caccess.adjustments_for(user, access.APPROVE_ADJUSTMENT_FINAL).filter(
+            state=Adjustment.State.FIRST_APPROVED
+        )
         # No one approves their own proposal (the service refuses it), so it is not "awaiting me".
         pending = (first | final).exclude(proposed_by=user)
         context["approve_count"] = pending.count()
@@ -181,6 +173,7 @@ def commitment(request, pk: int):
         "commitments/commitment.html",
         {
             "c": c,
+            "category": c.category.label(get_language()),
             "targets": list(c.targets.all()),
             "milestones": list(c.milestones.all()),
             "co_units": list(c.co_units.all()),
@@ -253,9 +246,7 @@ def review(request, pk: int):
             return redirect("commitments:home")
         r.refresh_from_db(fields=["state", "reviewed_by", "reviewed_at", "return_reason"])
     targets = list(r.commitment.targets.all())
-    changes = [
-        (t, r.target_values[str(t.pk)]) for t in targets if str(t.pk) in r.target_values
-    ]
+    changes = [(t, r.target_values[str(t.pk)]) for t in targets if str(t.pk) in r.target_values]
     evidence = list(r.evidence.all())
     return render(
         request,

@@ -53,20 +53,13 @@ from shishi.orgs.access import (
     PROPOSE_ADJUSTMENT,
 )
 from shishi.orgs.models import Org, OrgKind, Role
+from shishi.workdays.lights import LIGHT_LABELS
 from shishi.workdays.services import calendar
 
 PUBLIC_STATES = [Programme.Status.PUBLISHED, Programme.Status.CLOSED]
 PROGRAMMES_PER_PAGE = 30
 CHANGES_PER_PAGE = 20
 REMOVING_KINDS = [Adjustment.Kind.CANCEL, Adjustment.Kind.MERGE, Adjustment.Kind.SPLIT]
-
-LIGHT_LABELS = {
-    Light.ON_TRACK: gettext_lazy("on track"),
-    Light.DUE_SOON: gettext_lazy("due soon"),
-    Light.OVERDUE: gettext_lazy("overdue"),
-    Light.DONE_ON_TIME: gettext_lazy("done on time"),
-    Light.DONE_LATE: gettext_lazy("done late"),
-}
 
 
 # --- public fetch helpers -------------------------------------------------------------------------
@@ -417,14 +410,8 @@ def programme(request: HttpRequest, programme: int) -> HttpResponse:
         "filtered": any(values.get(k) for k in form.fields),
         "commitments": on_list,
         "removed": removed,
-        "categories": _category_labels_from(form),
     }
     return render(request, "portal/commitments/programme.html", context)
-
-
-def _category_labels_from(form: ListFilters) -> dict[str, str]:
-    """Category labels from the choices the form already loaded, saving a query."""
-    return {code: label for code, label in form.fields["category"].choices if code}
 
 
 # --- 3. one commitment ---------------------------------------------------------------------------
@@ -621,7 +608,6 @@ def history(request: HttpRequest, programme: int) -> HttpResponse:
         errors.append(_("To compare, give both dates: from and to."))
     if start and end and start > end:
         errors.append(_("The first date comes after the second; swap them to compare."))
-    categories = {}
     rows, changes, before_publication = None, None, False
     if on is not None:
         if published_on is None or on < published_on:

@@ -147,7 +147,7 @@ def test_the_page_costs_the_same_queries_with_10_and_200_entries(
     counts = []
     for n in (10, 190):
         note(users["east_admin"], tree["east_village"], n)
-        with django_assert_max_num_queries(7) as ctx:
+        with django_assert_max_num_queries(8) as ctx:
             response = client.get(URL)
         assert response.status_code == 200
         counts.append(len(ctx.captured_queries))

@@ -1,0 +1,37 @@
+"""The JSON API under /api/v1/, with its OpenAPI document and docs page served by the app itself."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from . import errors, public, work
+
+DESCRIPTION = """
+The public list of livelihood commitments (民生实事清单) of each published programme, its changes
+and its progress; and, with a token, progress reports, reviews and adjustments.
+
+**Reading** published data needs no token. **Writing**, and reading internal data (progress
+reports, adjustments not yet applied), needs a personal token sent as
+`Authorization: Bearer <token>`; an administrator makes one with `shishi create-api-token USERNAME`.
+A token acts as its login: the same roles and the same scope as in the web app.
+
+**Formats**: amounts and target values are decimal strings (`"535.00"`), dates ISO 8601. Lists
+take `limit` (at most 200) and `offset` and answer `count`, `limit`, `offset`, `items`.
+Evidence files (photos, PDF) are not sent through the JSON API: attach them in the web app.
+
+**Errors** all have one shape, `{"error": {"code", "message", "fields"}}`: 400 invalid values
+(`fields` names each), 401 no or bad token, 403 your role does not allow it, 404 not found or
+outside your scope, 409 already reviewed or decided, 422 the request does not match the schema.
+"""
+
+api = NinjaAPI(
+    title="Shishi API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+errors.register(api)
+api.add_router("", public.router)
+api.add_router("", work.router)

@@ -1,0 +1,107 @@
+"""The notifications page and the unread count in the navigation."""
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from shishi.workspace.models import Notification
+from shishi.workspace.services import notify
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("workspace:notifications")
+
+
+def english(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def test_the_page_asks_for_sign_in(client, db):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={URL}"
+
+
+def test_the_page_lists_the_users_notifications_newest_first(users, client_for):
+    first = notify(users["unit_officer"], "report_returned", "退回：照片看不清", url="/work/")
+    second = notify(users["unit_officer"], "report_accepted", "已采纳")
+    notify(users["east_admin"], "report_accepted", "别人的通知")
+    response = english(client_for(users["unit_officer"])).get(URL)
+    assert response.status_code == 200
+    assert [n.pk for n in response.context["page"]] == [second.pk, first.pk]
+    assert "退回：照片看不清" in response.text and 'href="/work/"' in response.text
+    assert "别人的通知" not in response.text
+    assert "2 unread notifications." in response.text
+
+
+def test_the_navigation_shows_the_unread_count(users, client_for):
+    client = english(client_for(users["cadre"]))
+    assert f'href="{URL}">Notifications</a>' in client.get(reverse("workspace:home")).text
+    notify(users["cadre"], "x", "一")
+    notify(users["cadre"], "x", "二")
+    html = client.get(reverse("workspace:home")).text
+    assert f'href="{URL}">Notifications (2 unread)</a>' in html
+
+
+def test_marking_all_read_clears_the_count(users, client_for):
+    for text in ["一", "二", "三"]:
+        notify(users["cadre"], "x", text)
+    other = notify(users["east_admin"], "x", "别人的")
+    client = english(client_for(users["cadre"]))
+    response = client.post(URL)
+    assert response.status_code == 302
+    assert response["Location"] == URL
+    assert not Notification.objects.filter(user=users["cadre"], read_at__isnull=True).exists()
+    other.refresh_from_db()
+    assert other.read_at is None
+    page = client.get(URL)
+    assert "3 notifications marked read." in page.text
+    assert page.context["unread_notifications"] == 0
+    assert "Mark all as read" not in page.text
+
+
+def test_marking_one_read_leaves_the_others(users, client_for):
+    one = notify(users["cadre"], "x", "一")
+    two = notify(users["cadre"], "x", "二")
+    client_for(users["cadre"]).post(URL, {"ids": [str(one.pk)]})
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert one.read_at is not None and two.read_at is None
+
+
+def test_no_one_marks_anothers_notifications_read(users, client_for):
+    theirs = notify(users["east_admin"], "x", "别人的")
+    english(client_for(users["cadre"])).post(URL, {"ids": [str(theirs.pk)]})
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_nonsense_ids_mark_nothing(users, client_for):
+    note = notify(users["cadre"], "x", "一")
+    response = client_for(users["cadre"]).post(URL, {"ids": ["abc", "-1"]})
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.read_at is None
+
+
+def test_a_user_without_notifications_is_told_so(users, client_for):
+    response = english(client_for(users["nobody"])).get(URL)
+    assert response.status_code == 200
+    assert "No notifications yet." in response.text
+
+
+def test_the_page_costs_the_same_queries_with_few_and_many_notifications(
+    users, client_for, django_assert_max_num_queries
+):
+    client = client_for(users["cadre"])
+    counts = []
+    for n in (2, 80):
+        for i in range(n):
+            notify(users["cadre"], "x", f"通知{i}")
+        with django_assert_max_num_queries(7) as ctx:
+            response = client.get(URL)
+        assert response.status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert len(response.context["page"]) == 50
+    assert counts[0] == counts[1]
