@@ -8,6 +8,7 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -476,6 +477,7 @@ def test_the_county_office_imports_through_the_page(programme, users, client_for
 
 def test_the_page_lists_errors_by_row_and_column(programme, users, client_for):
     client = client_for(users["county_admin"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     rows = [kindergartens(unit="不存在的单位")]
 
     page = client.post(
@@ -495,6 +497,7 @@ def test_the_page_of_a_published_programme_says_it_changes_only_by_adjustments(
     services.add_commitment(None, programme, exported_data(tree, 1))
     services.publish_programme(None, programme)
     client = client_for(users["county_admin"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     url = reverse("commitments:import", args=[programme.pk])
 
     page = client.get(url)
