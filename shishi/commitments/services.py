@@ -80,6 +80,12 @@ def _now(actor, at: dt.datetime | None) -> dt.datetime:
     return at
 
 
+def _tell(at, user, kind: str, text: str, *, url: str = "") -> None:
+    """Notify now; a past event the system records (``at`` given) is history, not news."""
+    if at is None:
+        notify(user, kind, text, url=url)
+
+
 def _deny(message: str) -> PermissionDenied:
     return PermissionDenied(message)
 
@@ -754,7 +760,8 @@ def submit_progress(
     )
     url = reverse("commitments:review", args=[report.pk])
     for user in _reviewers(commitment.county):
-        notify(
+        _tell(
+            at,
             user,
             "report_submitted",
             _("Progress on commitment %(n)s to review: %(title)s")
@@ -814,7 +821,8 @@ def review_progress(
             changes={"state": ["submitted", "returned"]},
             data={"reason": reason},
         )
-        notify(
+        _tell(
+            at,
             report.submitted_by,
             "report_returned",
             _("Your progress report on commitment %(n)s was returned: %(reason)s")
@@ -832,6 +840,10 @@ def review_progress(
         commitment.status = Status.DELIVERED
         commitment.percent_complete = 100
         commitment.delivered_on = timezone.localdate(report.submitted_at)
+        # Delivering the commitment completes the milestones still open.
+        commitment.milestones.filter(done_date__isnull=True).update(
+            done_date=commitment.delivered_on
+        )
     elif commitment.status == Status.PLANNED:
         commitment.status = Status.IN_PROGRESS
     commitment.version += 1
@@ -849,7 +861,8 @@ def review_progress(
         changes=diff(before, public_fields(commitment)),
         data={"report": report.pk},
     )
-    notify(
+    _tell(
+        at,
         report.submitted_by,
         "report_accepted",
         _("Your progress report on commitment %(n)s was accepted.") % {"n": commitment.number},
@@ -1031,7 +1044,8 @@ def propose_adjustment(
     url = reverse("commitments:adjustment", args=[adjustment.pk])
     for user in _reviewers(programme.county):
         if user != actor:
-            notify(
+            _tell(
+                at,
                 user,
                 "adjustment_proposed",
                 _("An adjustment to approve: %(kind)s") % {"kind": adjustment.get_kind_display()},
@@ -1098,7 +1112,8 @@ def decide_adjustment(
         data={"level": level, "note": note},
     )
     url = reverse("commitments:adjustment", args=[adjustment.pk])
-    notify(
+    _tell(
+        at,
         adjustment.proposed_by,
         "adjustment_decided",
         _("Your adjustment (%(kind)s) is now: %(state)s")

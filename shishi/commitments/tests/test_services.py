@@ -696,3 +696,31 @@ def test_a_failing_approval_leaves_nothing_half_applied(published, tree, users):
     b.refresh_from_db()
     assert (b.status, b.merged_into, b.version) == (Status.PLANNED, None, 1)
     assert Entry.objects.count() == entries
+
+
+def test_delivery_completes_the_milestones_still_open(published, users):
+    c = number(published, 1)
+    services.review_progress(
+        users["county_admin"], report(users, c, percent_complete=100, delivered=True), accept=True
+    )
+    c.refresh_from_db()
+    assert [m.done_date for m in c.milestones.all()] == [c.delivered_on]
+    assert services.list_on(published, timezone.now())[c.pk]["milestones"][0]["done_date"] == (
+        c.delivered_on.isoformat()
+    )
+
+
+def test_a_past_event_recorded_by_the_system_notifies_nobody(published, users):
+    from shishi.workspace.models import Notification
+
+    before = Notification.objects.count()
+    past = timezone.now() - dt.timedelta(days=30)
+    done = services.submit_progress(
+        None, number(published, 1), text="补录", percent_complete=50, at=past
+    )
+    services.review_progress(None, done, accept=True, at=past)
+    assert Notification.objects.count() == before
+    services.submit_progress(
+        users["unit_officer"], number(published, 1), text="今天", percent_complete=60
+    )
+    assert Notification.objects.count() > before
