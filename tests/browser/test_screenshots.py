@@ -46,3 +46,25 @@ def test_screenshot_pages(desktop, phone, live_server, demo):
     response = phone.goto(f"{live_server.url}/work/orgs/{demo.town.pk}/")
     expect(phone.locator("h1")).to_contain_text(demo.town.name)
     shoot(phone, response, "phone-tree.png")
+
+
+def test_screenshot_commitments(desktop, phone, live_server, demo):
+    from shishi.commitments.demo import build_programme
+    from shishi.commitments.models import Programme
+
+    build_programme(demo.county, 2021)
+    programme = Programme.objects.get(county=demo.county)
+
+    # The public list, with its figures and their formulas.
+    response = desktop.goto(f"{live_server.url}/commitments/{programme.pk}/")
+    expect(desktop.locator("main")).to_contain_text("132")
+    shoot(desktop, response, "commitments.png")
+
+    # One commitment on a phone, as a resident opens it from a chat group.
+    response = phone.goto(f"{live_server.url}/commitments/{programme.pk}/3/")
+    shoot(phone, response, "phone-commitment.png")
+
+    # The county office's commitments desk: overdue, due soon, reviews and approvals waiting.
+    sign_in(desktop, live_server.url, "county_admin", DEMO_PASSWORD)
+    response = desktop.goto(f"{live_server.url}/work/commitments/")
+    shoot(desktop, response, "work-commitments.png")
