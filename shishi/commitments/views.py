@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from shishi.orgs import access
+from shishi.web import form_errors
 from shishi.workdays.lights import LIGHT_LABELS
 from shishi.workdays.services import calendar
 
@@ -44,17 +45,6 @@ ADJUSTMENT_KINDS = [
     Adjustment.Kind.CANCEL,
     Adjustment.Kind.SPLIT,
 ]
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    """A service's ValidationError onto the form, by field where the form has that field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 def due_soon_cutoff(today: dt.date) -> dt.date:
@@ -207,7 +197,7 @@ def report(request, pk: int):
                 files=data["files"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("Progress reported. The county office will review it."))
             return redirect("commitments:commitment", pk=c.pk)
@@ -233,7 +223,7 @@ def review(request, pk: int):
                 request.user, r, accept=accept, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from shishi.orgs import access
 from shishi.orgs.models import OrgKind
+from shishi.web import form_errors
 from shishi.workdays.lights import LIGHT_LABELS
 
 from . import access as caccess
@@ -87,15 +88,6 @@ def programmes(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _service_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
-
-
 @login_required
 def programme_new(request: HttpRequest) -> HttpResponse:
     counties = _managed_counties(request.user).order_by("path")
@@ -110,7 +102,7 @@ def programme_new(request: HttpRequest) -> HttpResponse:
         try:
             programme = services.create_programme(request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _service_errors(form, exc)
+            form_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
@@ -175,7 +167,7 @@ def commitment_new(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             commitment = services.add_commitment(request.user, programme, form.commitment_data())
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            form.addform_errors(exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
@@ -220,7 +212,7 @@ def commitment_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     .values_list("version", flat=True)
                     .get()
                 )
-            form.add_service_errors(exc)
+            form.addform_errors(exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:

@@ -15,6 +15,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from shishi.web import form_errors
+
 from . import access, services
 from .forms import (
     LoginCreateForm,
@@ -42,17 +44,6 @@ def locked_out(request, credentials=None, *args, **kwargs):
     """Axes calls this when a username has failed too often."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "orgs/locked_out.html", {"minutes": minutes}, status=429)
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError onto the form, by field where the field exists."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 def _breadcrumbs(user, org: Org) -> list[Org]:
@@ -244,7 +235,7 @@ def _service_form(request, form, template: str, context: dict, action):
         try:
             return action(form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
     return render(request, template, {**context, "form": form})

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shishi.orgs import access
+from shishi.web import form_errors
 
 from . import services
 from .models import Day
@@ -68,9 +69,7 @@ def calendar_page(request):
                 user, data["date"], is_workday=CHOICES[data["kind"]], name=data["name"]
             )
         except ValidationError as exc:
-            for field, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            form_errors(form, exc)
         else:
             messages.success(request, _("Saved %(date)s.") % {"date": data["date"].isoformat()})
             return redirect(f"{request.path}?year={data['date'].year}")
