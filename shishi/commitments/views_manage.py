@@ -167,7 +167,7 @@ def commitment_new(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             commitment = services.add_commitment(request.user, programme, form.commitment_data())
         except ValidationError as exc:
-            form.addform_errors(exc)
+            form.add_service_errors(exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
@@ -212,7 +212,7 @@ def commitment_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     .values_list("version", flat=True)
                     .get()
                 )
-            form.addform_errors(exc)
+            form.add_service_errors(exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
