@@ -9,7 +9,7 @@ SHISHI := $(BIN)/shishi
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shishi
 
 .PHONY: demo test setup system system-test venv assets compile messages check-messages lint \
-        migrations-check deploy-check test-sqlite test-pg test-browser screenshots lock clean
+        migrations-check deploy-check test-sqlite test-pg test-browser screenshots bench lock clean
 
 demo: system venv assets compile
 	$(SHISHI) migrate --noinput
@@ -86,6 +86,14 @@ test-browser: venv
 screenshots: venv
 	DJANGO_ALLOW_ASYNC_UNSAFE=true SHISHI_SCREENSHOTS=docs/screenshots SHISHI_VAR_DIR=$(CURDIR)/var/test DATABASE_URL="$(PG_URL)" \
 	$(BIN)/pytest -q -m browser -p no:cacheprovider -k screenshot
+
+# Every page and endpoint under wrk against gunicorn on PostgreSQL, beside its floor:
+# `make bench` (one county, minutes) or `make bench SCALE=province` (100 counties, generated once).
+SCALE ?= county
+bench: system-test venv assets compile
+	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -qq wrk; }
+	@scripts/require-postgres.sh "$(PG_URL)"
+	$(BIN)/python bench/run.py --scale $(SCALE)
 
 lock: venv
 	$(BIN)/pip freeze --exclude-editable | sort -f > requirements.lock.new
