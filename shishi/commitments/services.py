@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -1268,17 +1268,15 @@ def light_of(commitment: Commitment, today: dt.date | None = None) -> Light | No
     return light(commitment.deadline, done, today, calendar(), settings.DUE_SOON_WORKDAYS)
 
 
-def summary(programme: Programme) -> dict:
-    """The programme's headline figures, each with the formula the public page prints beside it.
+def figures(counts: dict[str, int]) -> dict:
+    """The headline figures from counts by status: the one place their formulas live.
 
     on the list = every commitment not cancelled or merged away;
     delivered = those delivered or accepted; rate = delivered ÷ on the list.
     """
-    counts = {s: 0 for s in Status.values}
-    for status in programme.commitments.values_list("status", flat=True):
-        counts[status] += 1
+    counts = {s: counts.get(s, 0) for s in Status.values}
     on_list = sum(counts[s] for s in Status.values if s not in REMOVED)
-    delivered = counts[Status.DELIVERED] + counts[Status.ACCEPTED]
+    delivered = sum(counts[s] for s in DONE)
     return {
         "on_list": on_list,
         "delivered": delivered,
@@ -1287,6 +1285,25 @@ def summary(programme: Programme) -> dict:
         "rate": round(delivered * 100 / on_list, 1) if on_list else 0.0,
         "counts": counts,
     }
+
+
+def summary(programme: Programme) -> dict:
+    """The programme's headline figures (see ``figures``), in one query."""
+    return summaries([programme])[programme.pk]
+
+
+def summaries(programmes: list[Programme]) -> dict[int, dict]:
+    """The headline figures of many programmes at once, in one grouped query."""
+    counts: dict[int, dict[str, int]] = {p.pk: {} for p in programmes}
+    rows = (
+        Commitment.objects.filter(programme__in=[p.pk for p in programmes])
+        .values("programme_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["programme_id"]][row["status"]] = row["n"]
+    return {pk: figures(by_status) for pk, by_status in counts.items()}
 
 
 def send_reminders(today: dt.date | None = None) -> int:

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,7 +22,7 @@ from shishi.workdays.lights import LIGHT_LABELS
 from . import access as caccess
 from . import services
 from .forms_manage import CommitmentEditForm, CommitmentForm, ProgrammeForm
-from .models import DONE, REMOVED, Adjustment, Commitment, Programme
+from .models import REMOVED, Adjustment, Commitment, Programme
 
 PROGRAMMES_PER_PAGE = 50
 # A county's list is about 130 items: one page holds it, the pager covers larger ones.
@@ -39,30 +39,6 @@ def get_programme(request: HttpRequest, pk, perm: str = access.VIEW_COMMITMENTS)
     return programme
 
 
-def _figures(programmes: list[Programme]) -> dict[int, dict]:
-    """Per programme the headline figures of ``services.summary`` (same formula: on the list =
-    not cancelled or merged; delivered = delivered or accepted), in one grouped query."""
-    counts: dict[int, dict[str, int]] = {p.pk: {} for p in programmes}
-    rows = (
-        Commitment.objects.filter(programme__in=[p.pk for p in programmes])
-        .values("programme_id", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in rows:
-        counts[row["programme_id"]][row["status"]] = row["n"]
-    out = {}
-    for pk, by_status in counts.items():
-        on_list = sum(n for s, n in by_status.items() if s not in REMOVED)
-        delivered = sum(n for s, n in by_status.items() if s in DONE)
-        out[pk] = {
-            "on_list": on_list,
-            "delivered": delivered,
-            "rate": round(delivered * 100 / on_list, 1) if on_list else 0.0,
-        }
-    return out
-
-
 def _managed_counties(user):
     return access.orgs_for(user, access.MANAGE_COMMITMENTS).filter(kind=OrgKind.COUNTY)
 
@@ -75,7 +51,7 @@ def programmes(request: HttpRequest) -> HttpResponse:
         .order_by("-year", "county__path"),
         PROGRAMMES_PER_PAGE,
     ).get_page(request.GET.get("page"))
-    figures = _figures(list(page))
+    figures = services.summaries(list(page))
     return render(
         request,
         "commitments/manage/programmes.html",

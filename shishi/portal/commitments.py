@@ -30,8 +30,6 @@ from django.utils.translation import gettext_lazy
 from shishi.audit.services import diff
 from shishi.commitments import services
 from shishi.commitments.models import (
-    DONE,
-    OPEN,
     REMOVED,
     Adjustment,
     Category,
@@ -114,23 +112,6 @@ def _light(state: Light | None) -> dict | None:
     if state is None:
         return None
     return {"code": str(state), "label": LIGHT_LABELS[state]}
-
-
-def figures(counts: dict[str, int]) -> dict:
-    """The headline figures from counts by status, by the formula of ``services.summary``.
-
-    The list of programmes needs them for many programmes at once (one grouped query), so the
-    formula is applied here to counts; the programme page calls ``services.summary`` itself.
-    """
-    on_list = sum(n for status, n in counts.items() if status not in REMOVED)
-    delivered = sum(counts.get(s, 0) for s in DONE)
-    return {
-        "on_list": on_list,
-        "delivered": delivered,
-        "open": sum(counts.get(s, 0) for s in OPEN),
-        "removed": sum(counts.get(s, 0) for s in REMOVED),
-        "rate": round(delivered * 100 / on_list, 1) if on_list else 0.0,
-    }
 
 
 # --- what changed: the audit-style diff of public fields, readable -------------------------------
@@ -296,7 +277,7 @@ def programmes(request: HttpRequest) -> HttpResponse:
         .order_by()
     ):
         counts.setdefault(row["programme_id"], {})[row["status"]] = row["n"]
-    rows = [(p, figures(counts.get(p.pk, {}))) for p in page.object_list]
+    rows = [(p, services.figures(counts.get(p.pk, {}))) for p in page.object_list]
     return render(request, "portal/commitments/programmes.html", {"page": page, "rows": rows})
 
 
