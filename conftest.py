@@ -32,6 +32,46 @@ def static_root_exists():
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def plain_static_names():
+    """Pages name static files as they are (css/shishi.css). Production's hashed names come from
+    the manifest collectstatic writes, and the suite must not depend on whatever an earlier
+    collectstatic left in STATIC_ROOT; shishi/tests/test_static_files.py builds a manifest of its
+    own and checks the production storage."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def no_page_cache(request, settings):
+    """Pages are rendered on every request, so query ceilings and page tests measure the page.
+
+    Tests of the cache itself, and the browser tests, ask for ``page_cache`` to turn it on.
+    The cache is emptied all the same: a rolled-back database reuses the audit sequence numbers
+    that its generations are made of.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.PAGE_CACHE = "page_cache" in request.fixturenames
+
+
+@pytest.fixture
+def page_cache(settings):
+    """The public page cache on, and empty: a rolled-back database reuses the audit sequence
+    numbers that its generations are made of (shishi/pagecache.py)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.PAGE_CACHE = True
+    yield cache
+    cache.clear()
+
+
 @pytest.fixture
 def tree(db):
     s = services.create_org

@@ -18,6 +18,7 @@ ENDPOINTS = [
     ("public: a commitment", "/commitments/{programme}/{number}/", False),
     ("public: the change log", "/commitments/{programme}/changes/", False),
     ("public: the list on a date", "/commitments/{programme}/history/?on={published}", False),
+    ("public: open data (CSV, streamed)", "/commitments/{programme}/data.csv", False),
     # The workspace, signed in as a county office administrator of the measured county.
     ("work: home", "/work/", True),
     ("work: a county", "/work/orgs/{county}/", True),

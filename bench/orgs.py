@@ -63,6 +63,9 @@ def main() -> None:
 
     from shishi.orgs import services
     from shishi.orgs.demo import county_code
+
+    # Pages link hashed static names in production, which need the manifest collectstatic writes.
+    call_command("collectstatic", "--noinput", verbosity=0)
     from shishi.orgs.models import Org, OrgKind, Person, RoleKind, User
 
     call_command("migrate", verbosity=0)

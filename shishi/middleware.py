@@ -1,3 +1,6 @@
+import functools
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -21,3 +24,95 @@ class LanguageMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+# --- the client's address behind a proxy --------------------------------------------------------
+
+# The address of the direct peer, kept in the request when TrustedProxyMiddleware replaced it.
+PEER_ADDR = "shishi.peer_addr"
+
+
+def _parse_address(text: str | None) -> IPv4Address | IPv6Address | None:
+    """An address as proxies write it (``203.0.113.7``, ``203.0.113.7:51234``,
+    ``[2001:db8::1]:443``), an IPv4-mapped IPv6 address made plain IPv4 (a proxy reached over a
+    dual-stack socket); None when it is not an address (``unknown``, a socket path)."""
+    text = (text or "").strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        address = ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(trusted: tuple) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(item) for item in trusted)
+
+
+def _is_trusted(address, networks) -> bool:
+    return any(address in network for network in networks)
+
+
+def forwarded_client(meta: dict) -> str | None:
+    """The client's address by the trusted-proxy rule, from a request's META.
+
+    Only when the direct peer (REMOTE_ADDR) is one of ``settings.TRUSTED_PROXIES`` are its headers
+    believed: X-Forwarded-For is read from the right, each proxy appending the address it saw, and
+    the first address that is not itself a trusted proxy is the client. Anything to the left of it
+    was written by the client and could be forged. Without X-Forwarded-For, X-Real-IP is taken.
+    An untrusted peer is the client, whatever headers it sends.
+    """
+    remote = meta.get("REMOTE_ADDR")
+    networks = _networks(tuple(settings.TRUSTED_PROXIES))
+    peer = _parse_address(remote)
+    if peer is None or not networks or not _is_trusted(peer, networks):
+        return remote
+    chain = meta.get("HTTP_X_FORWARDED_FOR", "")
+    if chain.strip():
+        client = peer
+        for item in reversed(chain.split(",")):
+            address = _parse_address(item)
+            if address is None:
+                # Unreadable: nothing to its left can be believed; the last hop read stands.
+                break
+            client = address
+            if not _is_trusted(address, networks):
+                break
+        return str(client)
+    real = _parse_address(meta.get("HTTP_X_REAL_IP"))
+    return str(real) if real is not None else remote
+
+
+def client_ip(request) -> str | None:
+    """The client's address: what django-axes records (``AXES_CLIENT_IP_CALLABLE``), so that its
+    lockouts and the audit log name the same address. After TrustedProxyMiddleware this is
+    REMOTE_ADDR; on a request that did not pass through it, the same rule is applied here."""
+    if PEER_ADDR in request.META:
+        return request.META.get("REMOTE_ADDR")
+    return forwarded_client(request.META)
+
+
+class TrustedProxyMiddleware:
+    """Sets REMOTE_ADDR to the client's address when the request came through a trusted proxy.
+
+    First in MIDDLEWARE, so that everything after it (the audit log's request context, django-axes)
+    sees the client and not nginx. The direct peer is kept in ``request.META["shishi.peer_addr"]``.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if PEER_ADDR not in request.META:
+            peer = request.META.get("REMOTE_ADDR")
+            request.META[PEER_ADDR] = peer
+            client = forwarded_client(request.META)
+            if client is not None:
+                request.META["REMOTE_ADDR"] = client
+        return self.get_response(request)

@@ -11,11 +11,13 @@ from pathlib import Path
 from django.utils.translation import gettext_lazy as _
 
 from shishi.lib.env import (
+    ConfigError,
     env_bool,
     env_choice,
     env_database,
     env_int,
     env_list,
+    env_networks,
     env_path,
     env_secret,
     env_str,
@@ -32,6 +34,10 @@ SECRET_KEY = env_secret("SECRET_KEY", VAR_DIR / "secret_key")
 FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY", VAR_DIR / "field_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Proxies whose X-Forwarded-For / X-Real-IP headers name the client (TrustedProxyMiddleware in
+# shishi/middleware.py): 127.0.0.1,::1 behind nginx on the same machine. Empty trusts nobody, so
+# that a client cannot choose the address the audit log and the lockouts record.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'shishi.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -59,11 +65,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that everything after it sees the client's address rather than the proxy's.
+    "shishi.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shishi.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shishi.middleware.LanguageMiddleware",
+    # After the language (part of the key); serves public pages to visitors without a session.
+    "shishi.pagecache.PublicPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -130,6 +140,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "shishi.orgs.views.locked_out"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# The address axes records is the one the audit log records (TRUSTED_PROXIES' rule), and stays so
+# if django-ipware, which axes would otherwise prefer with rules of its own, is ever installed.
+AXES_CLIENT_IP_CALLABLE = "shishi.middleware.client_ip"
 # axes.W006 asks for the address among the lockout parameters; we count per username on purpose
 # (see above), so rotating user agents or cookies does not help an attacker either.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
@@ -150,7 +163,12 @@ MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("WHITENOISE_USE_FINDERS", True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Pages name each static file by a hash of its content (css/shishi.3f2a1b9c8d7e.css), from the
+    # manifest collectstatic writes, with a gzipped copy beside it: a release that changes a file
+    # changes its name, so nginx may let browsers keep /static/ for a year. With DEBUG off, pages
+    # need that manifest (`shishi collectstatic`, which `make demo` runs); the tests use plain names
+    # (conftest.py).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # Background jobs: the database queue (django-tasks-db). The demo runs jobs inline.
@@ -164,8 +182,56 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The public page cache (shishi/pagecache.py): each web process keeps rendered public pages in
+# memory and checks them against the audit log's head on every request, so no page is ever older
+# than the last committed change; figures shared by workspace pages (a county's people by town)
+# are kept the same way. PAGE_CACHE=false renders and counts on every request.
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
+PAGE_CACHE_PREFIXES = ("/commitments/", "/api/v1/")
+PAGE_CACHE_SECONDS = 24 * 3600
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        # A public page is 10-60 KB: 2,000 pages is at most about 100 MB per process.
+        "OPTIONS": {"MAX_ENTRIES": env_int("PAGE_CACHE_ENTRIES", 2000, minimum=1)},
+    }
+}
+
+# Mail. Naming a mail server (EMAIL_HOST) sends mail through it by SMTP, unless EMAIL_BACKEND says
+# otherwise; without one, mail is written to the log (the console backend).
+_EMAIL_HOST_GIVEN = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if _EMAIL_HOST_GIVEN
+    else "django.core.mail.backends.console.EmailBackend",
+)
+# localhost (a local relay such as postfix) when EMAIL_BACKEND alone asks for SMTP.
+EMAIL_HOST = _EMAIL_HOST_GIVEN or "localhost"
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ConfigError(
+        "EMAIL_USE_TLS and EMAIL_USE_SSL are both true; choose one: EMAIL_USE_TLS for STARTTLS "
+        "(usually port 587), EMAIL_USE_SSL for TLS from the first byte (usually port 465)."
+    )
+EMAIL_PORT = env_int(
+    "EMAIL_PORT", 465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25, minimum=1, maximum=65535
+)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+# Django signs in only when both are given; one without the other would send unauthenticated
+# mail that the server refuses, found only when the first reminder goes missing.
+if bool(EMAIL_HOST_USER) != bool(EMAIL_HOST_PASSWORD):
+    raise ConfigError(
+        "EMAIL_HOST_USER and EMAIL_HOST_PASSWORD go together: set both to sign in to the mail "
+        "server, or neither."
+    )
+# A mail server that stops answering must not hold a job worker for ever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shishi@localhost")
+# The sender of Django's own messages about errors.
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 SITE_NAME = _("Shishi")
 

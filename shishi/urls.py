@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from shishi.orgs.views import LoginView
@@ -16,7 +17,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("language/", set_language, name="set_language"),
+    # Without a CSRF token: choosing a language changes nothing but a cookie, and a token in the
+    # switcher would make every public page personal, so no page could be cached (pagecache.py).
+    path("language/", csrf_exempt(set_language), name="set_language"),
     path("work/", include("shishi.workspace.urls")),
     path("work/orgs/", include("shishi.orgs.urls")),
     path("work/audit/", include("shishi.audit.urls")),

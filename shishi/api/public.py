@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import P, Query, Router
 
 from shishi.commitments import services
@@ -144,13 +143,7 @@ def summary(request, programme_id: int):
     return {
         "programme": p.pk,
         **figures,
-        "formulas": {
-            "on_list": _("on the list = every commitment not cancelled or merged away"),
-            "delivered": _("delivered = commitments delivered or accepted"),
-            "open": _("open = commitments planned, in progress or deferred"),
-            "removed": _("removed = commitments cancelled or merged into another"),
-            "rate": _("rate = delivered ÷ on the list × 100, to one decimal"),
-        },
+        "formulas": {name: str(text) for name, text in services.FORMULAS.items()},
     }
 
 

@@ -16,7 +16,7 @@ class RequestContextMiddleware:
     def __call__(self, request):
         given = request.headers.get("X-Request-ID", "")
         request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
-        # REMOTE_ADDR is the peer; behind nginx the deployment guide sets it from X-Real-IP.
+        # REMOTE_ADDR is the client: behind a trusted proxy, TrustedProxyMiddleware has set it.
         ip = _address(request.META.get("REMOTE_ADDR"))
         request.request_id = request_id
         token = current.set(RequestContext(request_id=request_id, ip=ip))

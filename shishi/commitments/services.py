@@ -24,6 +24,7 @@ from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shishi.audit.services import diff, record, record_many
 from shishi.lib.workdays import Light, light
@@ -1266,6 +1267,16 @@ def light_of(commitment: Commitment, today: dt.date | None = None) -> Light | No
     today = today or timezone.localdate()
     done = commitment.delivered_on if commitment.status in DONE else None
     return light(commitment.deadline, done, today, calendar(), settings.DUE_SOON_WORKDAYS)
+
+
+# The formulas of ``figures``, as the public reads them (API summary, open data).
+FORMULAS = {
+    "on_list": gettext_lazy("on the list = every commitment not cancelled or merged away"),
+    "delivered": gettext_lazy("delivered = commitments delivered or accepted"),
+    "open": gettext_lazy("open = commitments planned, in progress or deferred"),
+    "removed": gettext_lazy("removed = commitments cancelled or merged into another"),
+    "rate": gettext_lazy("rate = delivered ÷ on the list × 100, to one decimal"),
+}
 
 
 def figures(counts: dict[str, int]) -> dict:

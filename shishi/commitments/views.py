@@ -37,7 +37,8 @@ from .models import (
 )
 
 # Rows per list on the workspace; each list says how many there are in all.
-LIST_LIMIT = 100
+# Each list on the desk shows its most urgent rows; the counts (and the programme pages) have all.
+LIST_LIMIT = 25
 REPORTS_PER_PAGE = 20
 ADJUSTMENT_KINDS = [
     Adjustment.Kind.CHANGE,

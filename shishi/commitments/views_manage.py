@@ -26,7 +26,8 @@ from .models import REMOVED, Adjustment, Commitment, Programme
 
 PROGRAMMES_PER_PAGE = 50
 # A county's list is about 130 items: one page holds it, the pager covers larger ones.
-COMMITMENTS_PER_PAGE = 200
+# A county programme holds about 130: three pages, each rendered in a few milliseconds.
+COMMITMENTS_PER_PAGE = 50
 
 
 def get_programme(request: HttpRequest, pk, perm: str = access.VIEW_COMMITMENTS) -> Programme:

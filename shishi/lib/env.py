@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -40,7 +41,7 @@ def env_bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name}={value!r} is not a yes/no value; use true or false.")
 
 
-def env_int(name: str, default: int, minimum: int | None = None) -> int:
+def env_int(name: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
     value = _raw(name)
     if value is None:
         return default
@@ -50,6 +51,8 @@ def env_int(name: str, default: int, minimum: int | None = None) -> int:
         raise ConfigError(f"{name}={value!r} is not a whole number.") from None
     if minimum is not None and number < minimum:
         raise ConfigError(f"{name}={number} is below the minimum of {minimum}.")
+    if maximum is not None and number > maximum:
+        raise ConfigError(f"{name}={number} is above the maximum of {maximum}.")
     return number
 
 
@@ -58,6 +61,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[IPv4Network | IPv6Network]:
+    """Comma-separated addresses and networks (``127.0.0.1,::1,10.1.0.0/16``); none when unset.
+
+    A network with host bits set (``10.1.2.3/16``) is refused rather than widened silently: it is
+    usually a typing mistake, and this list decides whose word about client addresses is taken.
+    """
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ip_network(item))
+        except ValueError as exc:
+            raise ConfigError(
+                f"{name}: {item!r} is not an IP address or network (such as 127.0.0.1 or "
+                f"10.1.0.0/16): {exc}."
+            ) from None
+    return networks
 
 
 def env_choice(name: str, default: str, choices: list[str]) -> str:

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from shishi.pagecache import remember
 from shishi.web import form_errors
 
 from . import access, services
@@ -54,7 +55,12 @@ def _breadcrumbs(user, org: Org) -> list[Org]:
 
 
 def _subtree_counts(org: Org) -> tuple[dict, dict]:
-    """Per child: descendants by kind, and people in its subtree — two grouped queries in all."""
+    """Per child: descendants by kind, and people in its subtree — two grouped queries in all,
+    counted once per change of the data (a county's people are a scan of its whole roster)."""
+    return remember("orgs.subtree", (org.path, org.depth, org.county_id), lambda: _count(org))
+
+
+def _count(org: Org) -> tuple[dict, dict]:
     length = len(org.path) + STEP
     by_kind: dict[str, dict[str, int]] = {}
     rows = (

@@ -21,14 +21,14 @@ from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shishi.audit.services import diff
-from shishi.commitments import services
+from shishi.commitments import opendata, services
 from shishi.commitments.models import (
     REMOVED,
     Adjustment,
@@ -657,4 +657,21 @@ def evidence(request: HttpRequest, pk: int) -> HttpResponse:
         filename=f"evidence-{item.pk}.{item.extension}",
     )
     response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# --- 7. the open data ------------------------------------------------------------------------------
+
+
+def data(request: HttpRequest, programme: int, fmt: str) -> StreamingHttpResponse:
+    """The whole list as CSV or JSON, streamed (commitments/opendata.py): anyone can recompute
+    the figures on the programme's page from it."""
+    if fmt not in opendata.FORMATS:
+        raise Http404
+    exporter = opendata.OpenDataExporter(get_public_programme(programme))
+    response = StreamingHttpResponse(
+        exporter.iter_csv() if fmt == "csv" else exporter.iter_json(),
+        content_type=opendata.FORMATS[fmt],
+    )
+    response["Content-Disposition"] = f'attachment; filename="{exporter.filename(fmt)}"'
     return response

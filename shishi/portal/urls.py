@@ -11,5 +11,6 @@ urlpatterns = [
     path("commitments/<int:programme>/<int:number>/", commitments.commitment, name="commitment"),
     path("commitments/<int:programme>/changes/", commitments.changes, name="changes"),
     path("commitments/<int:programme>/history/", commitments.history, name="history"),
+    path("commitments/<int:programme>/data.<str:fmt>", commitments.data, name="data"),
     path("evidence/<int:pk>/", commitments.evidence, name="evidence"),
 ]

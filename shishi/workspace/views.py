@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from shishi.orgs import access
 from shishi.orgs.models import KIND_PLURALS, OrgKind, Role
+from shishi.pagecache import remember
 
 from . import services
 from .models import Notification
@@ -19,20 +20,28 @@ NOTIFICATIONS_PER_PAGE = 50
 def home(request):
     user = request.user
     roles = list(Role.objects.filter(user=user).select_related("org").order_by("kind"))
-    counts = {
-        row["kind"]: row["n"]
-        for row in access.orgs_for(user)
-        .filter(is_active=True)
-        .values("kind")
-        .annotate(n=Count("id"))
-        .order_by()
-    }
-    figures = [(KIND_PLURALS[k], counts[k]) for k in OrgKind.values if counts.get(k)]
-    people = (
-        access.people_for(user).filter(is_active=True).count()
-        if access.has_perm(user, access.VIEW_PEOPLE)
-        else None
+    can_see_people = access.has_perm(user, access.VIEW_PEOPLE)
+
+    def totals():
+        counts = {
+            row["kind"]: row["n"]
+            for row in access.orgs_for(user)
+            .filter(is_active=True)
+            .values("kind")
+            .annotate(n=Count("id"))
+            .order_by()
+        }
+        people = access.people_for(user).filter(is_active=True).count() if can_see_people else None
+        return counts, people
+
+    # Counted once per change of the data for everyone with the same scope: for a province-wide
+    # role the counts scan the province.
+    scope = (
+        tuple(access.scope_paths(user, access.VIEW_ORGS)),
+        tuple(access.scope_paths(user, access.VIEW_PEOPLE)) if can_see_people else None,
     )
+    counts, people = remember("workspace.home", scope, totals)
+    figures = [(KIND_PLURALS[k], counts[k]) for k in OrgKind.values if counts.get(k)]
     return render(
         request,
         "workspace/home.html",

@@ -88,6 +88,12 @@ def desktop(browser: Browser, live_server) -> Iterator[Page]:
 
 
 @pytest.fixture(autouse=True)
+def _public_pages_cached(page_cache) -> None:
+    """The public page cache is on, as in production: a journey that changes the list and then
+    reads the public page checks that the change reaches the page at once."""
+
+
+@pytest.fixture(autouse=True)
 def _audit_log_flushable(transactional_db) -> Iterator[None]:
     """Let the flush after each live-server test empty the append-only audit log.
 

@@ -14,6 +14,7 @@ from shishi.lib.env import (
     env_database,
     env_int,
     env_list,
+    env_networks,
     env_path,
     env_secret,
     env_str,
@@ -70,6 +71,24 @@ def test_an_int_below_its_minimum_names_the_variable_and_the_minimum(env):
         env_int("SHISHI_T", 10, minimum=8)
     env(SHISHI_T="8")
     assert env_int("SHISHI_T", 10, minimum=8) == 8
+
+
+def test_an_int_above_its_maximum_names_the_variable_and_the_maximum(env):
+    env(SHISHI_T="65536")
+    with pytest.raises(ConfigError, match=r"SHISHI_T=65536 is above the maximum of 65535"):
+        env_int("SHISHI_T", 25, maximum=65535)
+
+
+def test_networks_are_read_from_addresses_and_prefixes(env):
+    env(SHISHI_T="127.0.0.1, ::1, 10.1.0.0/16")
+    assert [str(n) for n in env_networks("SHISHI_T")] == ["127.0.0.1/32", "::1/128", "10.1.0.0/16"]
+    assert env_networks("SHISHI_UNSET_FOR_SURE") == []
+
+
+def test_a_network_with_host_bits_set_is_refused_not_widened(env):
+    env(SHISHI_T="10.1.2.3/16")
+    with pytest.raises(ConfigError, match=r"SHISHI_T: '10.1.2.3/16' is not an IP address or netw"):
+        env_networks("SHISHI_T")
 
 
 def test_a_list_is_split_on_commas_without_blanks(env):

@@ -653,6 +653,19 @@ def test_the_change_log_costs_the_same_at_two_sizes(
     assert small == large
 
 
+def test_the_list_on_a_date_costs_the_same_at_two_sizes(
+    client, listing, users, tree, django_assert_max_num_queries
+):
+    big = bigger(users, tree, 2024, 30)
+    on = timezone.localdate().isoformat()
+    client.get(url("history", big), {"on": on})
+    small = queries(
+        client, django_assert_max_num_queries, 4, url("history", listing["programme"]), {"on": on}
+    )
+    large = queries(client, django_assert_max_num_queries, 4, url("history", big), {"on": on})
+    assert small == large
+
+
 def test_the_lists_page_costs_the_same_at_two_sizes(
     client, listing, users, tree, django_assert_max_num_queries
 ):

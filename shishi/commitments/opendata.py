@@ -1,0 +1,177 @@
+"""The open data: a published programme's whole list, for anyone, as CSV or JSON, streamed.
+
+Each row is one commitment with what its public page shows, plus the two flags the headline
+figures count, so that anyone can recompute the published figures from the file alone:
+
+    on the list = rows with on_list = 1
+    delivered   = rows with delivered = 1
+    rate        = delivered ÷ on the list × 100, to one decimal
+
+The JSON file ends with those figures, computed from the very rows above them by the same
+function that computes them for the public page (``services.figures``), with their formulas.
+
+Nothing personal leaves here: the lead official is a post (副县长), units are organisations, and
+no reporter, reviewer or proposer appears. Rows are read in chunks and written as they are read,
+so memory does not grow with the list.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from shishi.lib import xlsx
+
+from . import services
+from .models import DONE, REMOVED, Commitment, Programme
+
+CHUNK = 500
+
+# Each column, with its meaning (the JSON file carries these; docs/open-data.md lists them).
+FIELDS: dict[str, Any] = {
+    "programme": _("the programme's id"),
+    "year": _("the programme's year"),
+    "county_code": _("the county's code"),
+    "county": _("the county's name"),
+    "number": _("the commitment's number on the list"),
+    "title": _("title"),
+    "category": _("category code"),
+    "category_name": _("category"),
+    "responsible_unit_code": _("the responsible unit's code"),
+    "responsible_unit": _("the responsible unit"),
+    "lead_official": _("the lead official's post"),
+    "status": _(
+        "status code: planned, in_progress, deferred, delivered, accepted, cancelled, merged"
+    ),
+    "status_name": _("status"),
+    "on_list": _("1 when on the list (not cancelled or merged away), else 0"),
+    "delivered": _("1 when delivered or accepted, else 0"),
+    "percent_complete": _("percent complete, from the last accepted progress report"),
+    "budget_planned": _("planned budget, yuan"),
+    "budget_spent": _("budget spent, yuan"),
+    "start_date": _("start date"),
+    "deadline": _("deadline"),
+    "delivered_on": _("the day it was delivered, if it was"),
+    "light": _(
+        "the light on the export's date: on_track, due_soon, overdue, done_on_time, done_late; "
+        "empty once removed"
+    ),
+    "merged_into": _("the number of the commitment it was merged into, if any"),
+}
+FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+
+
+class OpenDataExporter:
+    """One published programme's list; ``iter_csv`` and ``iter_json`` yield the file in pieces."""
+
+    def __init__(self, programme: Programme, today: dt.date | None = None):
+        self.programme = programme
+        self.today = today or timezone.localdate()
+        self.counts: Counter[str] = Counter()
+
+    def filename(self, fmt: str) -> str:
+        return f"commitments-{self.programme.county.code}-{self.programme.year}.{fmt}"
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        p = self.programme
+        language = get_language() or ""
+        commitments = (
+            Commitment.objects.filter(programme=p)
+            .select_related("category", "responsible_unit", "merged_into")
+            .order_by("number")
+        )
+        for c in commitments.iterator(chunk_size=CHUNK):
+            self.counts[c.status] += 1
+            light = services.light_of(c, self.today)
+            yield {
+                "programme": p.pk,
+                "year": p.year,
+                "county_code": p.county.code,
+                "county": p.county.name,
+                "number": c.number,
+                "title": c.title,
+                "category": c.category.code,
+                "category_name": c.category.label(language),
+                "responsible_unit_code": c.responsible_unit.code,
+                "responsible_unit": c.responsible_unit.name,
+                "lead_official": c.lead_official,
+                "status": c.status,
+                "status_name": str(c.get_status_display()),
+                "on_list": 0 if c.status in REMOVED else 1,
+                "delivered": 1 if c.status in DONE else 0,
+                "percent_complete": c.percent_complete,
+                "budget_planned": c.budget_planned,
+                "budget_spent": c.budget_spent,
+                "start_date": c.start_date,
+                "deadline": c.deadline,
+                "delivered_on": c.delivered_on,
+                "light": str(light) if light is not None else None,
+                "merged_into": c.merged_into.number if c.merged_into_id else None,
+            }
+
+    def iter_csv(self) -> Iterator[bytes]:
+        """UTF-8 with a BOM (Excel then reads it as UTF-8); text a spreadsheet would run as a
+        formula is neutralised, as in every export."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+
+        def take() -> bytes:
+            text = buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            return text.encode("utf-8")
+
+        writer.writerow(FIELDS)
+        yield "\ufeff".encode() + take()
+        for n, row in enumerate(self.rows(), start=1):
+            writer.writerow([_csv_text(v) for v in row.values()])
+            if n % 100 == 0:
+                yield take()
+        yield take()
+
+    def iter_json(self) -> Iterator[bytes]:
+        def dump(value: Any) -> str:
+            return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+        p = self.programme
+        head = {
+            "programme": {"id": p.pk, "year": p.year, "title": p.title, "status": p.status},
+            "county": {"code": p.county.code, "name": p.county.name},
+            "as_of": self.today,
+            "fields": {name: str(text) for name, text in FIELDS.items()},
+        }
+        yield (dump(head)[:-1] + ', "commitments": [').encode()
+        pieces: list[str] = []
+        for n, row in enumerate(self.rows()):
+            pieces.append(("," if n else "") + "\n" + dump(row))
+            if len(pieces) == 100:
+                yield "".join(pieces).encode()
+                pieces.clear()
+        figures = services.figures(dict(self.counts))
+        formulas = {name: str(text) for name, text in services.FORMULAS.items()}
+        tail = f'\n], "figures": {dump(figures)}, "formulas": {dump(formulas)}}}\n'
+        yield ("".join(pieces) + tail).encode()
+
+
+def _csv_text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return xlsx.neutralise(value)
+    return format(value, "f") if hasattr(value, "as_tuple") else value
+
+
+def open_data(programme: Programme, fmt: str) -> Iterator[bytes]:
+    """The open-data file of ``programme`` in ``fmt`` ("csv" or "json"), in pieces."""
+    exporter = OpenDataExporter(programme)
+    return exporter.iter_csv() if fmt == "csv" else exporter.iter_json()
