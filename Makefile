@@ -87,13 +87,16 @@ screenshots: venv
 	DJANGO_ALLOW_ASYNC_UNSAFE=true SHISHI_SCREENSHOTS=docs/screenshots SHISHI_VAR_DIR=$(CURDIR)/var/test DATABASE_URL="$(PG_URL)" \
 	$(BIN)/pytest -q -m browser -p no:cacheprovider -k screenshot
 
-# Every page and endpoint under wrk against gunicorn on PostgreSQL, beside its floor:
-# `make bench` (one county, minutes) or `make bench SCALE=province` (100 counties, generated once).
+# Every page and endpoint under wrk against gunicorn on PostgreSQL, then the bulk paths (imports,
+# exports, generate, verify-audit), each beside its floor: `make bench` (one county, minutes) or
+# `make bench SCALE=province` (100 counties, generated once; about 15 minutes).
 SCALE ?= county
 bench: system-test venv assets compile
-	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -qq wrk; }
+	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get install -y -qq wrk || { $$sudo apt-get update -qq && $$sudo apt-get install -y -qq wrk; }; }
 	@scripts/require-postgres.sh "$(PG_URL)"
 	$(BIN)/python bench/run.py --scale $(SCALE)
+	$(BIN)/python bench/bulk.py --scale $(SCALE)
 
 lock: venv
 	$(BIN)/pip freeze --exclude-editable | sort -f > requirements.lock.new

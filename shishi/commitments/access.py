@@ -13,24 +13,52 @@ from django.db.models import Q, QuerySet
 
 from shishi.orgs import access
 from shishi.orgs.access import deny
+from shishi.orgs.models import Org, OrgKind
 
 from .models import Adjustment, Commitment, Programme, ProgressReport
 
 
 def _q(paths: list[str], *fields: str) -> Q:
+    """Rows whose ``fields`` (organisations) lie under one of ``paths``."""
     if not paths:
         return Q(pk__in=[])
-    return reduce(or_, (Q(**{f"{f}__path__startswith": p}) for p in paths for f in fields))
+    return reduce(or_, (Q(**{f"{f}__in": _under(paths)}) for f in fields))
+
+
+def _under(paths: list[str], kind: str | None = None) -> QuerySet[Org]:
+    """The ids of the organisations under ``paths`` (of one ``kind``), as a subquery."""
+    orgs = Org.objects.filter(reduce(or_, (Q(path__startswith=p) for p in paths)))
+    return (orgs.filter(kind=kind) if kind else orgs).values("pk")
+
+
+def _union(*arms: QuerySet) -> QuerySet:
+    """One subquery of ids from several; each arm is read by its own index.
+
+    A scope is a union: the county's commitments, its units', its co-units'. Written as one
+    ``WHERE a OR b OR c`` over joins, PostgreSQL scans every row of the province and tests each;
+    written as a union of ``county_id IN (…)``, ``responsible_unit_id IN (…)``, each arm is an
+    index lookup of one county's rows (bench: the desk's lists from 8 ms to 1 ms a query).
+    """
+    first, *rest = (arm.order_by() for arm in arms)
+    return first.union(*rest) if rest else first
 
 
 def commitments_for(user, perm: str = access.VIEW_COMMITMENTS) -> QuerySet[Commitment]:
+    """The commitments of the counties in scope, of the units in scope and — for reading — of
+    the units in scope that work on them as co-units."""
     paths = access.scope_paths(user, perm)
-    fields = ["county", "responsible_unit"]
+    if not paths:
+        return Commitment.objects.none()
+    orgs = _under(paths)
+    arms = [
+        # A commitment's county is a county: only the counties under the scope can match.
+        Commitment.objects.filter(county__in=_under(paths, OrgKind.COUNTY)).values("pk"),
+        Commitment.objects.filter(responsible_unit__in=orgs).values("pk"),
+    ]
     if perm == access.VIEW_COMMITMENTS:
-        # Co-units read the commitments they work on; a subquery keeps rows unique.
-        co = Commitment.objects.filter(_q(paths, "co_units")).values("pk")
-        return Commitment.objects.filter(_q(paths, *fields) | Q(pk__in=co))
-    return Commitment.objects.filter(_q(paths, *fields))
+        co = Commitment.co_units.through.objects.filter(org__in=orgs)
+        arms.append(co.values("commitment_id"))
+    return Commitment.objects.filter(pk__in=_union(*arms))
 
 
 def can(user, perm: str, commitment: Commitment) -> bool:
@@ -63,11 +91,19 @@ def adjustments_for(user, perm: str = access.VIEW_COMMITMENTS) -> QuerySet[Adjus
     """Adjustments of the counties in scope, those the user proposed, and those concerning a
     commitment the user may see (a unit officer follows changes to their unit's commitments)."""
     paths = access.scope_paths(user, perm)
-    mine = Q(proposed_by=user) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
-    touching = Adjustment.commitments.through.objects.filter(
-        commitment__in=commitments_for(user, perm)
-    ).values("adjustment_id")
-    return Adjustment.objects.filter(_q(paths, "county") | mine | Q(pk__in=touching))
+    arms = []
+    if paths:
+        counties = _under(paths, OrgKind.COUNTY)
+        arms.append(Adjustment.objects.filter(county__in=counties).values("pk"))
+        touching = Adjustment.commitments.through.objects.filter(
+            commitment__in=commitments_for(user, perm)
+        )
+        arms.append(touching.values("adjustment_id"))
+    if getattr(user, "is_authenticated", False):
+        arms.append(Adjustment.objects.filter(proposed_by=user).values("pk"))
+    if not arms:
+        return Adjustment.objects.none()
+    return Adjustment.objects.filter(pk__in=_union(*arms))
 
 
 def get_commitment(request, pk, perm: str = access.VIEW_COMMITMENTS) -> Commitment:

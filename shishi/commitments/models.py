@@ -278,6 +278,14 @@ class ProgressReport(models.Model):
             models.Index(
                 fields=["commitment", "state", "submitted_at"], name="report_commitment_state"
             ),
+            # "Awaiting my review" on the desk and the review page, whatever the reviewer's scope:
+            # the few reports awaiting review, oldest first, each then checked against the scope
+            # (commitments.access.reports_for), instead of every report of the province.
+            models.Index(
+                fields=["submitted_at", "id"],
+                condition=models.Q(state="submitted"),
+                name="report_awaiting_review",
+            ),
         ]
 
     def __str__(self):
@@ -392,6 +400,13 @@ class Adjustment(models.Model):
             models.Index(fields=["county", "state", "proposed_at"], name="adjustment_county_state"),
             models.Index(
                 fields=["programme", "state", "applied_at"], name="adjustment_prog_applied"
+            ),
+            # "Awaiting my approval" (desk, adjustments page): the few open proposals, oldest
+            # first, each then checked against the approver's scope.
+            models.Index(
+                fields=["proposed_at", "id"],
+                condition=models.Q(state__in=["proposed", "first_approved"]),
+                name="adjustment_awaiting",
             ),
         ]
 
