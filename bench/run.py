@@ -37,6 +37,7 @@ PORT = 8765
 # As docs/deploy.md sets production: twice the cores plus one, so that one worker's wait on the
 # database is another's turn on the CPU.
 WORKERS = 2 * (os.cpu_count() or 1) + 1
+WARM_UP_SECONDS = 1
 BIN = ROOT / ".venv" / "bin"
 
 
@@ -220,32 +221,34 @@ def table(report: dict) -> str:
         f"Scale **{report['scale']}** ({report['counties']} counties) · {report['date']} · commit "
         f"`{report['commit']}` · {report['machine']} · PostgreSQL · gunicorn with "
         f"{report['workers']} workers · wrk {report['seconds']} s × {report['connections']} "
-        f"connections per URL · data generated in {report['generate_s']} s (0 when reused).",
+        f"connections per URL, after a {WARM_UP_SECONDS} s warm-up · data generated in {report['generate_s']} s (0 when reused).",
         "",
         "| URL | served from | req/s | p50 ms | p99 ms | × bare floor | target met | "
         "rendered in-process ms | SQL queries when rendered |",
         "|---|---|---:|---:|---:|---:|---|---:|---:|",
     ]
-    missed = []
+    slow, late = [], []
     for name, r in report["results"].items():
+        floor = name.startswith("floor")
         met = meets_target(r)
-        if not met and not name.startswith("floor"):
-            missed.append(name)
+        if not floor and r["ratio"] < TARGET_RATIO:
+            slow.append(name)
+        if not floor and r["p99_ms"] >= TARGET_P99_MS:
+            late.append(name)
         lines.append(
             f"| {name} | {r['served']} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | "
-            f"{r['ratio']:.2f} | {'yes' if met else '**no**'} | {r['render_ms']} | {r['queries']} |"
+            f"{r['ratio']:.2f} | {'—' if floor else 'yes' if met else '**no**'} | "
+            f"{r['render_ms']} | {r['queries']} |"
         )
+    measured = len(report["results"]) - len(FLOORS)
     lines += [
         "",
         f"Target: at least {TARGET_RATIO:.0%} of the bare floor's requests per second and p99 under "
-        f"{TARGET_P99_MS} ms. "
-        + (
-            f"Missed by {len(missed)} of {len(report['results']) - len(FLOORS)}: "
-            + ", ".join(missed)
-            + "."
-            if missed
-            else "Met by every URL."
-        ),
+        f"{TARGET_P99_MS} ms. Below half the floor: {len(slow)} of {measured}"
+        + (f" ({', '.join(slow)})" if slow else "")
+        + f". p99 of {TARGET_P99_MS} ms or more: {len(late)} of {measured}"
+        + (f" ({', '.join(late)})" if late else "")
+        + ".",
     ]
     return "\n".join(lines)
 
@@ -290,14 +293,21 @@ def main() -> None:
     try:
         for name, path, signed_in in FLOORS + ENDPOINTS:
             url = f"http://127.0.0.1:{PORT}" + path.format(**ids.__dict__)
-            r = wrk(url, session if signed_in else None, args.seconds, args.connections)
+            cookie = session if signed_in else None
+            # A warm-up first: each gunicorn worker loads templates and catalogues on its first
+            # requests, and the page cache fills; the measured run is the steady state.
+            wrk(url, cookie, WARM_UP_SECONDS, args.connections)
+            r = wrk(url, cookie, args.seconds, args.connections)
             results[name] = {**r, **rendered[name], "path": path}
             print(
                 f"{name:40} {r['rps']:9.0f} req/s  p50 {r['p50_ms']:7} ms  p99 {r['p99_ms']:7} ms"
             )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        server.terminate()  # the master stops its workers gracefully
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
     floor = results["floor: bare endpoint"]["rps"]
     for r in results.values():
         r["ratio"] = round(r["rps"] / floor, 3) if floor else 0.0
