@@ -876,8 +876,9 @@ def table(report: dict) -> str:
         "Import memory: the check phase keeps every cleaned commitment until the write (by "
         "design, see ledger.py), so it grows with the file: "
         + ", ".join(f"{growth:.0f} MiB at {_n(n)}" for n, growth in checks)
-        + ". The write phase (`services.add_commitments`) then holds every row again, as model "
-        "objects, their details and audit entries.",
+        + ". The write phase (`services.add_commitments`) writes and audits "
+        "`services.WRITE_CHUNK` commitments at a time inside the one transaction, so it adds the "
+        "model objects and audit entries of one chunk, not of the whole file.",
     ]
     exports = report["exports"]
     small, large = (str(n) for n in exports["sizes"])

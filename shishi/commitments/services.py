@@ -431,9 +431,15 @@ def add_commitment(actor, programme: Programme, data: dict) -> Commitment:
 
 
 @transaction.atomic
-def add_commitments(actor, programme: Programme, rows: list[dict]) -> list[Commitment]:
+def add_commitments(actor, programme: Programme, rows: list[dict]) -> int:
     """Add many commitments to a draft list at once (the Excel ledger): the same validation and
-    one audit entry each, as ``add_commitment``, in a fixed number of queries."""
+    one audit entry each, as ``add_commitment``, in a fixed number of queries per chunk of rows.
+    Returns how many were added.
+
+    Every row is checked before any is written. The rows are then written a chunk at a time,
+    inside the one transaction, so that the model objects and audit entries of a 100,000-row
+    list are never all in memory at once (bench/bulk.py measures the peak).
+    """
     programme = Programme.objects.select_for_update().select_related("county").get(pk=programme.pk)
     _require_county(actor, access.MANAGE_COMMITMENTS, programme.county)
     if programme.status != Programme.Status.DRAFT:
@@ -453,6 +459,16 @@ def add_commitments(actor, programme: Programme, rows: list[dict]) -> list[Commi
             )
         taken.add(data["number"])
         cleaned.append(data)
+    for start in range(0, len(cleaned), WRITE_CHUNK):
+        _write_many(actor, programme, cleaned[start : start + WRITE_CHUNK])
+    return len(cleaned)
+
+
+# Rows written (and audited) at a time by add_commitments.
+WRITE_CHUNK = 1000
+
+
+def _write_many(actor, programme: Programme, cleaned: list[dict]) -> None:
     made = Commitment.objects.bulk_create(
         [
             Commitment(
@@ -489,15 +505,12 @@ def add_commitments(actor, programme: Programme, rows: list[dict]) -> list[Commi
         ],
         batch_size=1000,
     )
-    fresh = list(
-        with_details(Commitment.objects.filter(pk__in=[c.pk for c in made])).order_by("number")
-    )
+    fresh = with_details(Commitment.objects.filter(pk__in=[c.pk for c in made])).order_by("number")
     record_many(
         actor,
         "commitments.commitment.created",
         [(c, diff({}, public_fields(c)), None) for c in fresh],
     )
-    return fresh
 
 
 def _create(programme: Programme, data: dict, actor, action: str, *, adjustment=None) -> Commitment:

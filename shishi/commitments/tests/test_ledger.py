@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -652,3 +653,30 @@ def test_the_county_office_imports_a_csv_through_the_page(programme, users, clie
     assert 'data-count="created">1<' in page.content.decode()
     assert commitment(programme, 1).deadline == dt.date(2021, 10, 31)
     assert commitment(programme, 1).budget_planned == Decimal("68690000")
+
+
+def test_a_long_list_is_written_a_chunk_at_a_time_with_every_row_and_entry(
+    programme, tree, monkeypatch
+):
+    """add_commitments writes in chunks (memory), yet adds and audits every row as one list."""
+    monkeypatch.setattr(services, "WRITE_CHUNK", 3)
+    rows = [exported_data(tree, n) for n in range(1, 8)] + [
+        exported_data(tree, None, title="未编号", targets=[], milestones=[], co_units=[])
+    ]
+    before = Entry.objects.count()
+    assert services.add_commitments(None, programme, rows) == 8
+    made = list(programme.commitments.order_by("number"))
+    assert [c.number for c in made] == list(range(1, 9))
+    assert sum(c.targets.count() for c in made) == 14
+    assert made[0].co_units.count() == 2
+    created = Entry.objects.filter(action="commitments.commitment.created").order_by("seq")
+    assert Entry.objects.count() - before == 8 == created.count()
+    assert [e.object_id for e in created] == [str(c.pk) for c in made]
+
+
+def test_a_bad_row_in_the_last_chunk_writes_nothing_of_the_first(programme, tree, monkeypatch):
+    monkeypatch.setattr(services, "WRITE_CHUNK", 3)
+    rows = [exported_data(tree, n) for n in range(1, 8)] + [exported_data(tree, 3)]
+    with pytest.raises(ValidationError):
+        services.add_commitments(None, programme, rows)
+    assert not programme.commitments.exists()
