@@ -55,6 +55,10 @@ class Ids:
 def environment(scale: str) -> dict:
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/shishi_bench_{scale}")
+    # The data is fictional and the databases are shared by every checkout on the machine: a fixed
+    # key lets any checkout read the phone numbers another one generated (each checkout's var/
+    # would otherwise hold its own random key, and reading would fail with "cannot decrypt").
+    env.setdefault("FIELD_ENCRYPTION_KEY", "bench-only-key-for-fictional-data-never-for-real-data")
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "shishi.settings",
