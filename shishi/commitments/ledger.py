@@ -1096,27 +1096,11 @@ class CommitmentExporter:
         xlsx.write_workbook(target, [(self.sheet_title(), self.header(), self.rows())])
 
     def iter_csv(self) -> Iterator[bytes]:
-        """The CSV, a row at a time, UTF-8 with a BOM so that Excel opens it as UTF-8."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-
-        def line(values: list[Any]) -> bytes:
-            writer.writerow(["" if v is None else xlsx.neutralise(_csv_value(v)) for v in values])
-            text = buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            return text.encode("utf-8")
-
-        yield "\ufeff".encode() + line(self.header())
-        for row in self.rows():
-            yield line(row)
+        """The CSV, a few rows at a time (``xlsx.iter_csv``)."""
+        return xlsx.iter_csv(self.header(), self.rows())
 
     def sheet_title(self) -> str:
         return str(self.programme.year)
-
-
-def _csv_value(value: Any) -> Any:
-    return format(value, "f") if hasattr(value, "as_tuple") else value
 
 
 def export_ledger(actor, programme: Programme, fmt: str) -> CommitmentExporter:

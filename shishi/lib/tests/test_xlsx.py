@@ -173,3 +173,14 @@ def test_it_drops_characters_the_file_format_cannot_hold():
     out = io.BytesIO()
     xlsx.write_workbook(out, [("s", ["a"], [["east\x01 town"]])])
     assert read_all(out.getvalue())[1] == (2, ["east town"])
+
+
+def test_a_csv_comes_in_pieces_with_a_bom_neutralised_formulas_and_full_decimals():
+    from decimal import Decimal
+
+    rows = [["=1+1", Decimal("68690000.00"), None]] + [[str(n), n, ""] for n in range(250)]
+    pieces = list(xlsx.iter_csv(["a", "b", "c"], rows, batch=100))
+    assert len(pieces) == 4  # the header, two full batches, the rest
+    text = b"".join(pieces).decode("utf-8")
+    assert text.startswith("\ufeffa,b,c\r\n'=1+1,68690000.00,\r\n")
+    assert text.count("\r\n") == 252
