@@ -56,6 +56,7 @@ check-messages: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 migrations-check: venv
 	SHISHI_VAR_DIR=$(CURDIR)/var/test $(SHISHI) makemigrations --check --dry-run

@@ -51,13 +51,24 @@ def no_page_cache(request, settings):
     """Pages are rendered on every request, so query ceilings and page tests measure the page.
 
     Tests of the cache itself, and the browser tests, ask for ``page_cache`` to turn it on.
-    The cache is emptied all the same: a rolled-back database reuses the audit sequence numbers
-    that its generations are made of.
+    The cache and the memoised counties are emptied all the same: a rolled-back database reuses
+    the ids and counts that its keys and generations are made of.
     """
-    from django.core.cache import cache
+    from shishi import pagecache
 
-    cache.clear()
+    pagecache.forget()
     settings.PAGE_CACHE = "page_cache" in request.fixturenames
+
+
+@pytest.fixture(autouse=True)
+def fresh_calendar():
+    """Every test starts with no calendar or deadline policy in memory: each process keeps its
+    copy (shishi.workdays.services), and a rolled-back database reuses its version numbers."""
+    from shishi.workdays import services
+
+    services.forget()
+    yield
+    services.forget()
 
 
 @pytest.fixture
@@ -66,10 +77,12 @@ def page_cache(settings):
     numbers that its generations are made of (shishi/pagecache.py)."""
     from django.core.cache import cache
 
-    cache.clear()
+    from shishi import pagecache
+
+    pagecache.forget()
     settings.PAGE_CACHE = True
     yield cache
-    cache.clear()
+    pagecache.forget()
 
 
 @pytest.fixture

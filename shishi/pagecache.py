@@ -1,23 +1,31 @@
-"""The public page cache: a public page is rendered once per change of the data, not per visitor.
+"""The public page cache: a public page is rendered once per change of what it shows.
 
-A public page (the portal, the public API) reads only published data, and every change to the
-data goes through a service that appends to the audit log in the same transaction. So the audit
-head's sequence number is a generation counter kept exactly current by construction: a page
-rendered at generation N is the page any visitor would get until entry N + 1 is written. The
-lights on a page also move with the calendar, so the day is part of the generation too.
+A public page reads only published data, and every change of data goes through a service that
+appends to the audit log in the same transaction. Each county's chain head counts the changes of
+public data in that county (``audit.Head.public``; a refused request, an export or a token counts
+nothing), so:
 
-A visitor's request is served from the cache only when nothing about it is personal: no session
-cookie (a signed-in user sees their own name and forms), no Authorization header (an API token),
-no flash messages waiting. A response is stored only when it is a plain 200 that set no cookie and
-used no CSRF token, so a page that one day carries a public form is simply never cached.
+* a page about one county (a programme's list, a commitment) is keyed on that county's count and
+  the global chain's (the calendar and the tree above the counties belong to no county): a change
+  in one county leaves the other counties' pages in place;
+* a page that spans counties (the list of programmes, the front page) is keyed on the sum of all
+  counts, which any public change moves.
+
+The lights on a page also move with the calendar, so the day is part of the generation too.
+
+A view opts in with ``@public_page(county=...)``, naming how to find the county of a request
+(``None`` for pages that span counties). A visitor's request is served from the cache only when
+nothing about it is personal: no session cookie, no Authorization header, no flash messages. A
+response is stored only when it is a plain 200 that set no cookie and used no CSRF token.
 
 Each web process keeps its own cache (Django's ``CACHES["default"]``, in memory by default): the
-generation check is one primary-key read of the audit head, so processes never serve a page
-older than the last committed change, and need not tell each other anything.
+generation check is one indexed read, so processes never serve a page older than the last
+committed change, and need not tell each other anything.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from typing import TypeVar
@@ -26,34 +34,48 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 T = TypeVar("T")
 
 # Headers the cached copy does not carry: they belong to one response, not to the page.
 _PER_RESPONSE = {"set-cookie", "x-request-id", "x-page-cache"}
+# The attribute ``public_page`` sets on a view: how to find the county of a request.
+ATTRIBUTE = "page_cache_county"
 
 
-def generation() -> str:
-    """The data's current generation: the audit head's sequence and today's date."""
+def generation(county_id: int | None = None) -> str:
+    """The generation of public data a page shows: of one county (with the global chain), or of
+    every county when ``county_id`` is None; and today's date."""
     with connection.cursor() as cursor:
-        # One indexed read of one row; cheaper through the cursor than through the ORM.
-        cursor.execute("SELECT seq FROM audit_head WHERE id = 1")
-        row = cursor.fetchone()
-    return f"{row[0] if row else 0}:{timezone.localdate().isoformat()}"
+        # One indexed read of a few rows of audit_head; cheaper through the cursor than the ORM.
+        if county_id is None:
+            cursor.execute("SELECT COALESCE(SUM(public), 0) FROM audit_head")
+            counted = str(cursor.fetchone()[0])
+        else:
+            cursor.execute(
+                "SELECT chain, public FROM audit_head WHERE chain IN (0, %s) ORDER BY chain",
+                [county_id],
+            )
+            counted = ",".join(f"{chain}.{public}" for chain, public in cursor.fetchall())
+            counted = f"c{county_id}:{counted}"
+    return f"{counted}:{timezone.localdate().isoformat()}"
 
 
-def remember(name: str, parts: tuple, compute: Callable[[], T]) -> T:
-    """``compute()``, kept until the data's next generation: for figures that many requests and
-    users share and that cost a scan to count (a county's people by town, a scope's totals).
+def remember(name: str, parts: tuple, compute: Callable[[], T], county_id: int | None = None) -> T:
+    """``compute()``, kept until the public data's next generation: for figures that many
+    requests and users share and that cost a scan to count (a county's people by town, a
+    scope's totals).
 
     ``parts`` must name everything the figure depends on besides the data (an organisation's
-    path, a user's scope paths); the generation covers the data.
+    path, a user's scope paths); ``county_id`` narrows the generation to one county's data when
+    the figure reads nothing else.
     """
     if not settings.PAGE_CACHE:
         return compute()
     key = f"fig:{name}:" + hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
-    current = generation()
+    current = generation(county_id)
     stored = cache.get(key)
     if stored is not None and stored[0] == current:
         return stored[1]
@@ -62,15 +84,56 @@ def remember(name: str, parts: tuple, compute: Callable[[], T]) -> T:
     return value
 
 
-def is_public(path: str) -> bool:
-    return path == "/" or path.startswith(settings.PAGE_CACHE_PREFIXES)
+def public_page(county: Callable[..., int | None] | None = None):
+    """Mark a view as a public page the cache may serve. ``county(request, **kwargs)`` names the
+    county the page shows (its generation keys the page), or None when the page spans counties;
+    without ``county`` the page spans counties."""
+
+    def mark(view):
+        setattr(view, ATTRIBUTE, county or _spans_counties)
+        return view
+
+    return mark
+
+
+def _spans_counties(request: HttpRequest, *args, **kwargs) -> None:
+    return None
+
+
+def memoised(lookup: Callable[[int], int | None]) -> Callable[[int], int | None]:
+    """``lookup`` (an id → the county of the row it names), kept per process: the county of a
+    programme or a commitment never changes. ``forget()`` empties it (tests reuse ids)."""
+    cached = functools.lru_cache(maxsize=20_000)(lookup)
+    _memos.append(cached)
+    return cached
+
+
+_memos: list = []
+
+
+def forget() -> None:
+    """Empty the cache and the memoised counties (tests roll the database back and reuse ids)."""
+    cache.clear()
+    for memo in _memos:
+        memo.cache_clear()
+
+
+def _view_county(request: HttpRequest) -> tuple[bool, int | None]:
+    """(whether the path is a public page, the county it shows)."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False, None
+    find = getattr(match.func, ATTRIBUTE, None)
+    if find is None:
+        return False, None
+    return True, find(request, *match.args, **match.kwargs)
 
 
 def _cacheable_request(request: HttpRequest) -> bool:
     return (
         settings.PAGE_CACHE
         and request.method in ("GET", "HEAD")
-        and is_public(request.path)
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
         and "HTTP_AUTHORIZATION" not in request.META
@@ -95,7 +158,7 @@ def _key(request: HttpRequest) -> str:
 
 
 class PublicPageCacheMiddleware:
-    """Serves a public page from the cache while the data's generation is unchanged.
+    """Serves a public page from the cache while its generation is unchanged.
 
     Placed after the language middleware (the language is part of the key).
     The response says ``X-Page-Cache: hit`` or ``miss``, for operators and tests.
@@ -107,7 +170,10 @@ class PublicPageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not _cacheable_request(request):
             return self.get_response(request)
-        key, current = _key(request), generation()
+        public, county_id = _view_county(request)
+        if not public:
+            return self.get_response(request)
+        key, current = _key(request), generation(county_id)
         stored = cache.get(key)
         if stored is not None and stored[0] == current:
             _generation, headers, content = stored

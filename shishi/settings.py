@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "shishi.audit",
     "shishi.orgs",
     "shishi.workdays",
+    "shishi.notifications",
     "shishi.commitments",
     "shishi.workspace",
     "shishi.portal",
@@ -183,11 +184,11 @@ TASKS = {
 }
 
 # The public page cache (shishi/pagecache.py): each web process keeps rendered public pages in
-# memory and checks them against the audit log's head on every request, so no page is ever older
-# than the last committed change; figures shared by workspace pages (a county's people by town)
-# are kept the same way. PAGE_CACHE=false renders and counts on every request.
+# memory and checks them against the generation of the public data they show (per county) on
+# every request, so no page is ever older than the last committed change; figures shared by
+# workspace pages (a county's people by town) are kept the same way. Views opt in with
+# @public_page. PAGE_CACHE=false renders and counts on every request.
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
-PAGE_CACHE_PREFIXES = ("/commitments/", "/api/v1/")
 PAGE_CACHE_SECONDS = 24 * 3600
 CACHES = {
     "default": {
@@ -235,8 +236,6 @@ SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 SITE_NAME = _("Shishi")
 
-# Commitments: the light turns "due soon" this many working days before a deadline.
-DUE_SOON_WORKDAYS = env_int("DUE_SOON_WORKDAYS", 10, minimum=1)
 # Evidence (photos, PDF) attached to progress reports.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 10, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -249,6 +248,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
     SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A refused CSRF check answers in the API's error shape under /api/ (shishi/api/common.py).
+CSRF_FAILURE_VIEW = "shishi.api.common.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

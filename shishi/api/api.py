@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import errors, public, work
+from . import commitments, common
 
 DESCRIPTION = """
 The public list of livelihood commitments (民生实事清单) of each published programme, its changes
@@ -32,6 +32,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
-errors.register(api)
-api.add_router("", public.router)
-api.add_router("", work.router)
+common.register(api)
+# One module per mechanism, each with its public reads and its token endpoints.
+api.add_router("", commitments.public)
+api.add_router("", commitments.work)

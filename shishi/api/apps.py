@@ -4,3 +4,4 @@ from django.apps import AppConfig
 class Config(AppConfig):
     name = "shishi.api"
     label = "api"
+    menu = "shishi.api.views.menu"

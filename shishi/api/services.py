@@ -60,6 +60,7 @@ def create_token(actor, user, *, name: str = "") -> tuple[Token, str]:
         token,
         data={"user": user.pk, "prefix": token.prefix, "name": name},
         county_id=_county_id(user),
+        public=False,
     )
     return token, plain
 
@@ -84,6 +85,7 @@ def revoke_token(actor, token: Token) -> Token:
         changes={"revoked_at": [None, token.revoked_at]},
         data={"user": token.user_id, "prefix": token.prefix},
         county_id=_county_id(token.user),
+        public=False,
     )
     return token
 

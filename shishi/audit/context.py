@@ -14,6 +14,9 @@ from dataclasses import dataclass
 class RequestContext:
     request_id: str = ""
     ip: str | None = None
+    # What one request may read once and reuse (the calendar's version): a dict per web request,
+    # None outside one (commands and jobs, which check again after a short while instead).
+    memo: dict | None = None
 
 
 current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(

@@ -19,7 +19,7 @@ class RequestContextMiddleware:
         # REMOTE_ADDR is the client: behind a trusted proxy, TrustedProxyMiddleware has set it.
         ip = _address(request.META.get("REMOTE_ADDR"))
         request.request_id = request_id
-        token = current.set(RequestContext(request_id=request_id, ip=ip))
+        token = current.set(RequestContext(request_id=request_id, ip=ip, memo={}))
         try:
             response = self.get_response(request)
         finally:

@@ -9,15 +9,26 @@ class AppendOnlyError(Exception):
     pass
 
 
+# The chain of entries that belong to no county (sign-ins, the calendar, the province's tree).
+GLOBAL_CHAIN = 0
+
+
 class Entry(models.Model):
     """One change, appended to a hash chain: each entry's hash covers the one before it.
+
+    Each county keeps its own chain (``chain`` is the county's id; ``GLOBAL_CHAIN`` holds what
+    belongs to no county), so writers in one county never wait for another county's, and the log
+    is already split by the future distribution key. ``seq`` numbers all entries in the order they
+    were appended, across chains; ``chain_seq`` is the position in the entry's chain.
 
     Rows are never updated or deleted: the model refuses it, and a database trigger (see the
     migration) refuses it too, so only someone who drops the trigger can tamper, and
     ``shishi verify-audit`` then names the first entry that no longer fits.
     """
 
-    seq = models.BigIntegerField(_("sequence"), primary_key=True)
+    seq = models.BigAutoField(_("sequence"), primary_key=True)
+    chain = models.BigIntegerField(_("chain"), default=GLOBAL_CHAIN)
+    chain_seq = models.BigIntegerField(_("position in its chain"))
     time = models.DateTimeField(_("time"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -51,6 +62,10 @@ class Entry(models.Model):
             models.Index(fields=["actor", "seq"], name="audit_actor_seq"),
             models.Index(fields=["county_id", "seq"], name="audit_county_seq"),
         ]
+        constraints = [
+            # One entry per position of a chain; also the order in which verify-audit reads.
+            models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_chain_position"),
+        ]
 
     def __str__(self):
         return f"#{self.seq} {self.action}"
@@ -65,9 +80,13 @@ class Entry(models.Model):
         raise AppendOnlyError("audit entries cannot be deleted")
 
     def payload(self) -> dict:
-        """The fields the hash covers, as plain JSON values."""
-        return {
-            "seq": self.seq,
+        """The fields the hash covers, as plain JSON values.
+
+        ``seq`` is the position in the chain. The global chain's entries carry no ``chain`` key,
+        so entries written before the log was split by county hash as they always did.
+        """
+        out = {
+            "seq": self.chain_seq,
             "time": self.time.isoformat(),
             "actor_id": self.actor_id,
             "actor_label": self.actor_label,
@@ -81,19 +100,29 @@ class Entry(models.Model):
             "ip": self.ip,
             "county_id": self.county_id,
         }
+        if self.chain != GLOBAL_CHAIN:
+            out["chain"] = self.chain
+        return out
 
 
 class Head(models.Model):
-    """The last entry's sequence and hash, one row: the lock writers take, and the anchor that
-    catches entries removed from the end of the log."""
+    """One chain's last position and hash: the lock its writers take, and the anchor that catches
+    entries removed from the end of the chain.
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    ``public`` counts the changes of public data in the chain's county: the public page cache
+    (``shishi/pagecache.py``) keys a county's pages on it, so a change in one county leaves the
+    other counties' pages in place, and a change that shows nowhere in public (a refused request,
+    an export) moves nothing.
+    """
+
+    chain = models.BigIntegerField(primary_key=True)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS)
+    public = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("audit head")
         verbose_name_plural = _("audit head")
 
     def __str__(self):
-        return f"{self.seq}:{self.hash[:12]}"
+        return f"{self.chain}:{self.seq}:{self.hash[:12]}"

@@ -8,13 +8,16 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import models, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shishi.lib.hashchain import link
 
 from .context import current
-from .models import Entry, Head
+from .models import GLOBAL_CHAIN, Entry, Head
 
 
 def _plain(value: Any) -> Any:
@@ -50,6 +53,25 @@ def diff(before: Mapping, after: Mapping) -> dict:
     }
 
 
+def _lock_head(chain: int) -> Head:
+    """The chain's head, locked until the transaction ends: the chain's writers queue here."""
+    head = Head.objects.select_for_update().filter(chain=chain).first()
+    if head is None:
+        # The chain's first entry. Two writers racing to start it: one inserts, the other's
+        # insert fails and it reads (and locks) the row the first one made.
+        try:
+            with transaction.atomic():
+                Head.objects.create(chain=chain)
+        except IntegrityError:
+            pass
+        head = Head.objects.select_for_update().get(chain=chain)
+    return head
+
+
+def _chain_of(county_id: int | None) -> int:
+    return county_id or GLOBAL_CHAIN
+
+
 def record(
     actor,
     action: str,
@@ -58,17 +80,24 @@ def record(
     changes: Mapping | None = None,
     data: Mapping | None = None,
     county_id: int | None = None,
+    public: bool = True,
 ) -> Entry:
-    """Append one entry. Call inside the service's transaction, so the change and its entry land
-    together or not at all. Writers queue on the head row, so the chain never forks."""
+    """Append one entry to its county's chain (the county of ``obj``, or ``county_id``).
+
+    Call inside the service's transaction, so the change and its entry land together or not at
+    all. Writers of one county queue on its chain's head, so the chain never forks; writers of
+    other counties do not wait. ``public=False`` says the change shows nowhere in public (a
+    refused request, an export, a token): public pages cached for the county stay valid.
+    """
     ctx = current.get()
+    if county_id is None and obj is not None:
+        county_id = getattr(obj, "county_id", None)
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
-        head, _ = Head.objects.select_for_update().get_or_create(pk=1)
-        if county_id is None and obj is not None:
-            county_id = getattr(obj, "county_id", None)
-        actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+        head = _lock_head(_chain_of(county_id))
         entry = Entry(
-            seq=head.seq + 1,
+            chain=head.chain,
+            chain_seq=head.seq + 1,
             time=timezone.now(),
             actor=actor_obj,
             actor_label=actor_obj.get_username() if actor_obj else "system",
@@ -85,45 +114,116 @@ def record(
         )
         entry.hash = link(entry.prev_hash, entry.payload())
         entry.save()
-        head.seq, head.hash = entry.seq, entry.hash
-        head.save(update_fields=["seq", "hash"])
+        _advance(head, entry.chain_seq, entry.hash, public)
     return entry
 
 
+def _advance(head: Head, seq: int, hash_: str, public: bool) -> None:
+    fields = {"seq": seq, "hash": hash_}
+    if public:
+        fields["public"] = F("public") + 1
+    Head.objects.filter(chain=head.chain).update(**fields)
+
+
 def record_many(
-    actor, action: str, items: list[tuple[models.Model, Mapping | None, Mapping | None]]
+    actor,
+    action: str,
+    items: Iterable[tuple[models.Model, Mapping | None, Mapping | None]],
+    *,
+    public: bool = True,
 ) -> int:
-    """Append one entry per (object, changes, data) under a single lock of the head: the bulk
-    paths (imports of thousands of rows) write the same chain as ``record`` in a few queries."""
-    if not items:
-        return 0
+    """Append one entry per (object, changes, data), the same entries ``record`` would write, in
+    a few queries per thousand: the bulk paths (imports of thousands of rows).
+
+    Entries go to the chain of each object's county. Call it as late in the transaction as
+    possible: from here to the commit, the chains' heads stay locked.
+    """
     ctx = current.get()
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    label = actor_obj.get_username() if actor_obj else "system"
+    by_chain: dict[int, list] = {}
+    for obj, changes, data in items:
+        by_chain.setdefault(_chain_of(getattr(obj, "county_id", None)), []).append(
+            (obj, changes, data)
+        )
+    written = 0
     with transaction.atomic():
-        head, _ = Head.objects.select_for_update().get_or_create(pk=1)
-        seq, prev, now = head.seq, head.hash, timezone.now()
-        entries = []
-        for obj, changes, data in items:
-            seq += 1
-            entry = Entry(
-                seq=seq,
-                time=now,
-                actor=actor_obj,
-                actor_label=actor_obj.get_username() if actor_obj else "system",
-                action=action,
-                object_type=obj._meta.label_lower,
-                object_id=str(obj.pk),
-                object_repr=str(obj)[:200],
-                changes=_plain(dict(changes or {})),
-                data=_plain(dict(data or {})),
-                request_id=ctx.request_id,
-                ip=ctx.ip,
-                county_id=getattr(obj, "county_id", None),
-                prev_hash=prev,
+        # Heads are locked in one order, so two bulk writers never wait on each other in a cycle.
+        for chain in sorted(by_chain):
+            head = _lock_head(chain)
+            seq, prev, now = head.seq, head.hash, timezone.now()
+            entries = []
+            for obj, changes, data in by_chain[chain]:
+                seq += 1
+                entry = Entry(
+                    chain=chain,
+                    chain_seq=seq,
+                    time=now,
+                    actor=actor_obj,
+                    actor_label=label,
+                    action=action,
+                    object_type=obj._meta.label_lower,
+                    object_id=str(obj.pk),
+                    object_repr=str(obj)[:200],
+                    changes=_plain(dict(changes or {})),
+                    data=_plain(dict(data or {})),
+                    request_id=ctx.request_id,
+                    ip=ctx.ip,
+                    county_id=getattr(obj, "county_id", None),
+                    prev_hash=prev,
+                )
+                entry.hash = prev = link(entry.prev_hash, entry.payload())
+                entries.append(entry)
+            Entry.objects.bulk_create(entries, batch_size=1000)
+            _advance(head, seq, prev, public)
+            written += len(entries)
+    return written
+
+
+# --- versions: one conflict error for every record edited by two people at once ----------------
+
+
+class ConflictError(ValidationError):
+    """Someone else saved the record since the editor opened it; ``changed`` names their edits
+    (from the audit log). Its code is ``conflict``: the API answers 409."""
+
+    def __init__(self, changed: Mapping):
+        self.changed = dict(changed)
+        super().__init__(
+            _(
+                "Someone else changed this record while you were editing it. "
+                "Their changes: %(fields)s."
             )
-            entry.hash = prev = link(entry.prev_hash, entry.payload())
-            entries.append(entry)
-        Entry.objects.bulk_create(entries, batch_size=1000)
-        head.seq, head.hash = seq, prev
-        head.save(update_fields=["seq", "hash"])
-    return len(entries)
+            % {"fields": ", ".join(sorted(self.changed)) or "-"},
+            code="conflict",
+        )
+
+
+# The actions that raise a record's version, by how their names end: an edit, a move, progress
+# accepted, a delivery accepted. A new kind of versioned change must end in one of these.
+VERSIONED_ACTIONS = (".changed", ".moved", ".progressed", ".accepted")
+
+
+def changes_since(obj: models.Model, version: int) -> dict:
+    """The fields changed, by the audit log, since ``obj`` was at ``version``: each entry about
+    ``obj`` whose action raises a version counts (``VERSIONED_ACTIONS``)."""
+    behind = max(getattr(obj, "version", 0) - version, 0)
+    raised = Q()
+    for suffix in VERSIONED_ACTIONS:
+        raised |= Q(action__endswith=suffix)
+    entries = (
+        Entry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        .filter(raised)
+        .order_by("-seq")[:behind]
+    )
+    changed: dict = {}
+    for entry in reversed(list(entries)):
+        changed.update(entry.changes)
+    return changed
+
+
+def check_version(obj: models.Model, version: int | None) -> None:
+    """Refuse an edit made from an old version of ``obj`` (``version`` is what the editor saw;
+    None skips the check, for the system and the API calls that send none)."""
+    if version is not None and int(version) != obj.version:
+        raise ConflictError(changes_since(obj, int(version)))

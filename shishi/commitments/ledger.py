@@ -873,6 +873,7 @@ class CommitmentImporter:
                 "unchanged": counts.unchanged,
             },
             county_id=programme.county_id,
+            public=False,  # into a draft list
         )
         return programme
 
@@ -1113,5 +1114,6 @@ def export_ledger(actor, programme: Programme, fmt: str) -> CommitmentExporter:
         programme,
         data={"format": fmt},
         county_id=programme.county_id,
+        public=False,
     )
     return exporter

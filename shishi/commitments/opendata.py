@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from shishi.lib import xlsx
 
 from . import services
+from .lights import light_of
 from .models import DONE, REMOVED, Commitment, Programme
 
 CHUNK = 500
@@ -90,7 +91,7 @@ class OpenDataExporter:
         )
         for c in commitments.iterator(chunk_size=CHUNK):
             self.counts[c.status] += 1
-            light = services.light_of(c, self.today)
+            light = light_of(c, self.today)
             yield {
                 "programme": p.pk,
                 "year": p.year,

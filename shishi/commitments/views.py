@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,11 +19,11 @@ from django.utils.translation import gettext as _
 from shishi.orgs import access
 from shishi.web import form_errors
 from shishi.workdays.lights import LIGHT_LABELS
-from shishi.workdays.services import calendar
 
 from . import access as caccess
 from . import services
 from .forms import ReportForm, ReviewForm
+from .lights import due_soon_cutoff, light_of
 from .models import (
     OPEN,
     REMOVED,
@@ -48,20 +47,10 @@ ADJUSTMENT_KINDS = [
 ]
 
 
-def due_soon_cutoff(today: dt.date) -> dt.date:
-    """The first deadline that is no longer "due soon" today.
-
-    ``lib.workdays.light`` calls a deadline due soon when at most DUE_SOON_WORKDAYS working days
-    lie after today up to it; that holds exactly for deadlines before the next working day after
-    those, so the lists can be filtered by date in the database instead of row by row.
-    """
-    return calendar().add_workdays(today, settings.DUE_SOON_WORKDAYS + 1)
-
-
 def _with_lights(rows, today: dt.date) -> list[Commitment]:
     rows = list(rows)
     for c in rows:
-        c.light = services.light_of(c, today)
+        c.light = light_of(c, today)
         c.light_label = LIGHT_LABELS.get(c.light, "")
     return rows
 
@@ -71,7 +60,7 @@ def home(request):
     """By scope: my unit's commitments, due soon, overdue (by unit), reports awaiting my review,
     adjustments awaiting my approval. Each list is one query for its rows and one for its count."""
     user = request.user
-    if not access.has_perm(user, access.VIEW_COMMITMENTS):
+    if not access.has_perm(user, caccess.VIEW_COMMITMENTS):
         raise PermissionDenied
     today = timezone.localdate()
     cutoff = due_soon_cutoff(today)
@@ -97,12 +86,12 @@ def home(request):
         "due_soon": _with_lights(ordered.filter(due_soon_q)[:LIST_LIMIT], today),
         "due_soon_count": sum(row["due_soon"] for row in by_unit),
         "limit": LIST_LIMIT,
-        "can_report": access.has_perm(user, access.REPORT_PROGRESS),
-        "can_review": access.has_perm(user, access.REVIEW_PROGRESS),
+        "can_report": access.has_perm(user, caccess.REPORT_PROGRESS),
+        "can_review": access.has_perm(user, caccess.REVIEW_PROGRESS),
     }
     if context["can_report"]:
         mine = (
-            caccess.commitments_for(user, access.REPORT_PROGRESS)
+            caccess.commitments_for(user, caccess.REPORT_PROGRESS)
             .exclude(status__in=REMOVED)
             .filter(programme__status=Programme.Status.PUBLISHED)
         )
@@ -115,7 +104,7 @@ def home(request):
         )
     if context["can_review"]:
         queue = (
-            caccess.reports_for(user, access.REVIEW_PROGRESS)
+            caccess.reports_for(user, caccess.REVIEW_PROGRESS)
             .filter(state=ProgressReport.State.SUBMITTED)
             .exclude(submitted_by=user)
         )
@@ -125,18 +114,10 @@ def home(request):
                 "submitted_at", "id"
             )[:LIST_LIMIT]
         )
-    can_approve = access.has_perm(user, access.APPROVE_ADJUSTMENT) or access.has_perm(
-        user, access.APPROVE_ADJUSTMENT_FINAL
-    )
+    can_approve = caccess.can_decide_any(user)
     if can_approve:
-        first = caccess.adjustments_for(user, access.APPROVE_ADJUSTMENT).filter(
-            state=Adjustment.State.PROPOSED
-        )
-        final = caccess.adjustments_for(user, access.APPROVE_ADJUSTMENT_FINAL).filter(
-            state=Adjustment.State.FIRST_APPROVED
-        )
-        # No one approves their own proposal (the service refuses it), so it is not "awaiting me".
-        pending = (first | final).exclude(proposed_by=user)
+        # The same list as the approval queue's (access.awaiting_decision).
+        pending = caccess.awaiting_decision(user)
         context["approve_count"] = pending.count()
         context["to_approve"] = list(
             pending.select_related("programme", "proposed_by__person").order_by(
@@ -158,7 +139,7 @@ def commitment(request, pk: int):
         REPORTS_PER_PAGE,
     ).get_page(request.GET.get("page"))
     on_list = c.status not in REMOVED and c.programme.status == Programme.Status.PUBLISHED
-    can_review = caccess.can(user, access.REVIEW_PROGRESS, c)
+    can_review = caccess.can(user, caccess.REVIEW_PROGRESS, c)
     return render(
         request,
         "commitments/commitment.html",
@@ -169,11 +150,11 @@ def commitment(request, pk: int):
             "milestones": list(c.milestones.all()),
             "co_units": list(c.co_units.all()),
             "reports": reports,
-            "can_report": on_list and caccess.can(user, access.REPORT_PROGRESS, c),
+            "can_report": on_list and caccess.can(user, caccess.REPORT_PROGRESS, c),
             "can_review": can_review,
             "can_accept": can_review and c.status == Status.DELIVERED,
             "adjust_kinds": [(k, Adjustment.Kind(k).label) for k in ADJUSTMENT_KINDS]
-            if on_list and caccess.can(user, access.PROPOSE_ADJUSTMENT, c)
+            if on_list and caccess.can(user, caccess.PROPOSE_ADJUSTMENT, c)
             else [],
         },
     )
@@ -181,7 +162,7 @@ def commitment(request, pk: int):
 
 @login_required
 def report(request, pk: int):
-    c = caccess.get_commitment(request, pk, access.REPORT_PROGRESS)
+    c = caccess.get_commitment(request, pk, caccess.REPORT_PROGRESS)
     targets = list(c.targets.all())
     initial = {"percent_complete": c.percent_complete}
     form = ReportForm(request.POST or None, request.FILES or None, initial=initial, targets=targets)

@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Max, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.text import capfirst
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-
-from shishi.orgs import access
-from shishi.orgs.models import Org
 
 from . import access as caccess
 from . import services
+from .display import Values, label
 from .forms_manage import (
     AdjustmentForm,
     CommitmentForm,
     changed_fields,
     flat_initial,
 )
-from .models import REMOVED, Adjustment, Category, Commitment, Milestone, Snapshot, Status, Target
-from .views_manage import get_programme
+from .models import REMOVED, Adjustment, Commitment, Snapshot, Status
 
 K = Adjustment.Kind
 S = Adjustment.State
@@ -112,7 +105,7 @@ def _route_errors(exc: ValidationError, form: AdjustmentForm, parts: list) -> No
 
 @login_required
 def adjustment_new(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    programme = get_programme(request, pk)
+    programme = caccess.get_programme(request, pk)
     if kind not in K.values:
         raise Http404
     county = programme.county
@@ -183,20 +176,8 @@ def _with_rows(qs):
 def adjustments(request: HttpRequest) -> HttpResponse:
     user = request.user
     visible = caccess.adjustments_for(user)
-    awaiting = Q(pk__in=[])
-    if access.has_perm(user, access.APPROVE_ADJUSTMENT):
-        awaiting |= Q(state=S.PROPOSED, county__in=access.orgs_for(user, access.APPROVE_ADJUSTMENT))
-    if access.has_perm(user, access.APPROVE_ADJUSTMENT_FINAL):
-        awaiting |= Q(
-            state=S.FIRST_APPROVED,
-            county__in=access.orgs_for(user, access.APPROVE_ADJUSTMENT_FINAL),
-        )
-    queue = (
-        visible.filter(awaiting)
-        .exclude(proposed_by=user)
-        .exclude(decisions__decided_by=user)
-        .order_by("proposed_at", "id")
-    )
+    # The same list as the desk's "awaiting my approval" (access.awaiting_decision).
+    queue = caccess.awaiting_decision(user).order_by("proposed_at", "id")
     page = Paginator(_with_rows(queue), QUEUE_PER_PAGE).get_page(request.GET.get("page"))
     mine = _with_rows(Adjustment.objects.filter(proposed_by=user).order_by("-proposed_at", "-id"))
     decided = _with_rows(
@@ -212,68 +193,6 @@ def adjustments(request: HttpRequest) -> HttpResponse:
 
 
 # --- one adjustment: what it changes, and the decision ----------------------------------------
-
-
-def _number(value) -> str:
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return format(number.normalize(), "f") if number == number.to_integral() else str(number)
-
-
-class _Shower:
-    """Readable values of commitment fields, whether given as codes (a payload) or as the
-    names of a snapshot: one query for the units named, one for the categories."""
-
-    def __init__(self, payloads: list[dict]):
-        codes = set()
-        for data in payloads:
-            codes.add(str(data.get("responsible_unit") or ""))
-            codes.update(str(c) for c in data.get("co_units") or [])
-        self.units = dict(Org.objects.filter(code__in=codes).values_list("code", "name"))
-        language = get_language() or ""
-        self.categories = {c.code: c.label(language) for c in Category.objects.all()}
-
-    def unit(self, value) -> str:
-        return self.units.get(str(value), str(value))
-
-    def __call__(self, name: str, value) -> str:
-        if value in (None, "", []):
-            return "—"
-        if name == "category":
-            return self.categories.get(str(value), str(value))
-        if name == "responsible_unit":
-            return self.unit(value)
-        if name == "co_units":
-            return "、".join(self.unit(v) for v in value)
-        if name in ("budget_planned", "budget_spent"):
-            try:
-                return f"{Decimal(str(value).replace(',', '')):,.2f}"
-            except InvalidOperation:
-                return str(value)
-        if name == "status":
-            return Status(value).label if value in Status.values else str(value)
-        if name == "targets":
-            return "; ".join(
-                f"{t.get('name', '')} {_number(t.get('target_value', ''))} {t.get('unit', '')}"
-                for t in value
-            )
-        if name == "milestones":
-            return "; ".join(
-                f"{m.get('title', '')} {m.get('planned_date') or ''}"
-                + (f" ✓ {m['done_date']}" if m.get("done_date") else "")
-                for m in value
-            )
-        return str(value)
-
-
-def _label(name: str) -> str:
-    if name == "targets":
-        return capfirst(Target._meta.verbose_name_plural)
-    if name == "milestones":
-        return capfirst(Milestone._meta.verbose_name_plural)
-    return capfirst(Commitment._meta.get_field(name).verbose_name)
 
 
 def _before(adjustment: Adjustment, concerned: list[Commitment]) -> dict[int, dict]:
@@ -312,7 +231,7 @@ def _changes(adjustment: Adjustment, concerned: list[Commitment]) -> dict:
     )
     fields = payload.get("fields") or {}
     before = _before(adjustment, concerned)
-    show = _Shower([fields, *new, *before.values()])
+    show = Values([fields, *new, *before.values()])
     after_of = {
         K.CHANGE: fields,
         K.DEFER: {"status": Status.DEFERRED, "deadline": payload.get("deadline")},
@@ -324,31 +243,20 @@ def _changes(adjustment: Adjustment, concerned: list[Commitment]) -> dict:
     for c in concerned:
         old = before[c.pk]
         rows = [
-            (_label(name), show(name, old.get(name)), show(name, after_of[name]))
+            (label(name), show(name, old.get(name)), show(name, after_of[name]))
             for name in [*services.FIELDS, "status"]
             if name in after_of
         ]
         changed.append((c, rows))
     created = [
         [
-            (_label(name), show(name, data.get(name)))
+            (label(name), show(name, data.get(name)))
             for name in services.FIELDS
             if data.get(name) not in (None, "", [])
         ]
         for data in new
     ]
     return {"changed": changed, "created": created}
-
-
-def _can_decide(user, adjustment: Adjustment, decisions) -> bool:
-    county = adjustment.programme.county
-    if adjustment.proposed_by_id == user.pk or any(d.decided_by_id == user.pk for d in decisions):
-        return False
-    if adjustment.state == S.PROPOSED:
-        return access.has_perm_on(user, access.APPROVE_ADJUSTMENT, county)
-    if adjustment.state == S.FIRST_APPROVED:
-        return access.has_perm_on(user, access.APPROVE_ADJUSTMENT_FINAL, county)
-    return False
 
 
 def _decide(request: HttpRequest, adjustment: Adjustment) -> HttpResponse | str:
@@ -409,7 +317,9 @@ def adjustment(request: HttpRequest, pk: int) -> HttpResponse:
             "concerned": concerned,
             "changes": _changes(adjustment, concerned),
             "decisions": decisions,
-            "can_decide": _can_decide(user, adjustment, decisions),
+            "can_decide": caccess.may_decide(
+                user, adjustment, {d.decided_by_id for d in decisions}
+            ),
             "can_withdraw": adjustment.proposed_by_id == user.pk
             and adjustment.state in (S.PROPOSED, S.FIRST_APPROVED),
             "note_error": note_error,

@@ -14,11 +14,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from shishi.lib import xlsx
-from shishi.orgs import access
 from shishi.orgs.access import deny
 from shishi.orgs.views_ledger import MAX_UPLOAD, SizeLimitHandler
 
 from . import ledger
+from .access import MANAGE_COMMITMENTS, REVIEW_PROGRESS, get_programme
 from .models import Programme
 
 # Commitments in one upload: a province's list (13,000) fits.
@@ -32,21 +32,11 @@ class LedgerImportForm(forms.Form):
     )
 
 
-def _programme(request: HttpRequest, pk: int, perms: tuple[str, ...]) -> Programme:
-    """The programme, if the user holds one of ``perms`` on its county; otherwise 404."""
-    programme = Programme.objects.select_related("county").filter(pk=pk).first()
-    if programme is None or not any(
-        access.has_perm_on(request.user, perm, programme.county) for perm in perms
-    ):
-        raise deny(request, "commitments.programme", pk)
-    return programme
-
-
 @login_required
 @csrf_exempt
 def import_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload a ledger into a draft programme: check it (dry run) or import it."""
-    programme = _programme(request, pk, (access.MANAGE_COMMITMENTS,))
+    programme = get_programme(request, pk, MANAGE_COMMITMENTS)
     # The size limit must be in place before anything reads the body, the CSRF check included.
     limiter = SizeLimitHandler(request)
     request.upload_handlers.insert(0, limiter)
@@ -88,7 +78,7 @@ def _import(request: HttpRequest, programme: Programme, limiter: SizeLimitHandle
 @login_required
 def export_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """The programme's list as .xlsx or .csv, streamed: memory does not grow with the list."""
-    programme = _programme(request, pk, (access.MANAGE_COMMITMENTS, access.REVIEW_PROGRESS))
+    programme = get_programme(request, pk, (MANAGE_COMMITMENTS, REVIEW_PROGRESS))
     if fmt not in ("xlsx", "csv"):
         raise deny(request, "commitments.export", fmt[:10])
     exporter = ledger.export_ledger(request.user, programme, fmt)

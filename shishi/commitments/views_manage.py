@@ -22,6 +22,7 @@ from shishi.workdays.lights import LIGHT_LABELS
 from . import access as caccess
 from . import services
 from .forms_manage import CommitmentEditForm, CommitmentForm, ProgrammeForm
+from .lights import light_of
 from .models import REMOVED, Adjustment, Commitment, Programme
 
 PROGRAMMES_PER_PAGE = 50
@@ -30,18 +31,8 @@ PROGRAMMES_PER_PAGE = 50
 COMMITMENTS_PER_PAGE = 50
 
 
-def get_programme(request: HttpRequest, pk, perm: str = access.VIEW_COMMITMENTS) -> Programme:
-    """A programme within the user's scope for ``perm``, or a logged 404."""
-    programme = (
-        caccess.programmes_for(request.user, perm).filter(pk=pk).select_related("county").first()
-    )
-    if programme is None:
-        raise access.deny(request, "commitments.programme", pk)
-    return programme
-
-
 def _managed_counties(user):
-    return access.orgs_for(user, access.MANAGE_COMMITMENTS).filter(kind=OrgKind.COUNTY)
+    return access.orgs_for(user, caccess.MANAGE_COMMITMENTS).filter(kind=OrgKind.COUNTY)
 
 
 @login_required
@@ -59,7 +50,7 @@ def programmes(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": [(p, figures[p.pk]) for p in page],
-            "can_create": access.has_perm(request.user, access.MANAGE_COMMITMENTS)
+            "can_create": access.has_perm(request.user, caccess.MANAGE_COMMITMENTS)
             and _managed_counties(request.user).exists(),
         },
     )
@@ -68,7 +59,7 @@ def programmes(request: HttpRequest) -> HttpResponse:
 @login_required
 def programme_new(request: HttpRequest) -> HttpResponse:
     counties = _managed_counties(request.user).order_by("path")
-    if not access.has_perm(request.user, access.MANAGE_COMMITMENTS) or not counties.exists():
+    if not access.has_perm(request.user, caccess.MANAGE_COMMITMENTS) or not counties.exists():
         raise PermissionDenied
     form = ProgrammeForm(
         request.POST or None,
@@ -90,7 +81,7 @@ def programme_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def programme(request: HttpRequest, pk: int) -> HttpResponse:
-    programme = get_programme(request, pk)
+    programme = caccess.get_programme(request, pk)
     user = request.user
     page = Paginator(
         caccess.commitments_for(user)
@@ -102,7 +93,7 @@ def programme(request: HttpRequest, pk: int) -> HttpResponse:
     today, language = timezone.localdate(), get_language() or ""
     rows = []
     for commitment in page:
-        state = services.light_of(commitment, today)
+        state = light_of(commitment, today)
         category = commitment.category.label(language)
         rows.append((commitment, state, LIGHT_LABELS.get(state, ""), category))
     published = programme.status == Programme.Status.PUBLISHED
@@ -116,9 +107,9 @@ def programme(request: HttpRequest, pk: int) -> HttpResponse:
             "summary": services.summary(programme),
             "is_draft": programme.status == Programme.Status.DRAFT,
             "is_published": published,
-            "can_manage": access.has_perm_on(user, access.MANAGE_COMMITMENTS, programme.county),
-            "can_review": access.has_perm_on(user, access.REVIEW_PROGRESS, programme.county),
-            "can_propose": published and access.has_perm(user, access.PROPOSE_ADJUSTMENT),
+            "can_manage": access.has_perm_on(user, caccess.MANAGE_COMMITMENTS, programme.county),
+            "can_review": access.has_perm_on(user, caccess.REVIEW_PROGRESS, programme.county),
+            "can_propose": published and access.has_perm(user, caccess.PROPOSE_ADJUSTMENT),
             "kinds": Adjustment.Kind.choices,
             "removed": REMOVED,
         },
@@ -136,7 +127,7 @@ def _draft_only(request: HttpRequest, programme: Programme) -> HttpResponse | No
 
 @login_required
 def commitment_new(request: HttpRequest, pk: int) -> HttpResponse:
-    programme = get_programme(request, pk, access.MANAGE_COMMITMENTS)
+    programme = caccess.get_programme(request, pk, caccess.MANAGE_COMMITMENTS)
     if refused := _draft_only(request, programme):
         return refused
     form = CommitmentForm(request.POST or None, county=programme.county)
@@ -161,7 +152,7 @@ def commitment_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def commitment_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    commitment = caccess.get_commitment(request, pk, access.MANAGE_COMMITMENTS)
+    commitment = caccess.get_commitment(request, pk, caccess.MANAGE_COMMITMENTS)
     programme = commitment.programme
     if refused := _draft_only(request, programme):
         return refused
@@ -209,7 +200,7 @@ def commitment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def publish(request: HttpRequest, pk: int) -> HttpResponse:
-    programme = get_programme(request, pk, access.MANAGE_COMMITMENTS)
+    programme = caccess.get_programme(request, pk, caccess.MANAGE_COMMITMENTS)
     try:
         services.publish_programme(request.user, programme)
     except ValidationError as exc:
@@ -224,7 +215,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def accept_delivery(request: HttpRequest, pk: int) -> HttpResponse:
-    commitment = caccess.get_commitment(request, pk, access.REVIEW_PROGRESS)
+    commitment = caccess.get_commitment(request, pk, caccess.REVIEW_PROGRESS)
     try:
         services.accept_delivery(request.user, commitment, note=request.POST.get("note", ""))
     except ValidationError as exc:

@@ -54,22 +54,42 @@ class Light(StrEnum):
     DONE_LATE = "done_late"
 
 
+class Counting(StrEnum):
+    """How a deadline's remaining time is counted: on the working-day calendar, or in days."""
+
+    WORKDAYS = "workdays"
+    CALENDAR_DAYS = "calendar_days"
+
+
+def due_soon_cutoff(
+    today: dt.date, calendar: WorkCalendar, due_soon: int, counting: str = Counting.WORKDAYS
+) -> dt.date:
+    """The first deadline that is not yet "due soon" today: a deadline is due soon when at most
+    ``due_soon`` working (or calendar) days remain after today up to it, that is exactly when it
+    falls before the (``due_soon`` + 1)-th such day. Lists filter on this date in the database."""
+    if counting == Counting.CALENDAR_DAYS:
+        return today + dt.timedelta(days=due_soon + 1)
+    return calendar.add_workdays(today, due_soon + 1)
+
+
 def light(
     deadline: dt.date,
     done_on: dt.date | None,
     today: dt.date,
     calendar: WorkCalendar,
-    due_soon_workdays: int,
+    due_soon: int,
+    counting: str = Counting.WORKDAYS,
 ) -> Light:
     """The light of something due on ``deadline``.
 
     Done: on time when done on or before the deadline, late otherwise. Not done: overdue after the
-    deadline; due soon when at most ``due_soon_workdays`` working days remain; on track before.
+    deadline; due soon when at most ``due_soon`` working days (or calendar days, by ``counting``)
+    remain; on track before.
     """
     if done_on is not None:
         return Light.DONE_ON_TIME if done_on <= deadline else Light.DONE_LATE
     if today > deadline:
         return Light.OVERDUE
-    if calendar.workdays_between(today, deadline) <= due_soon_workdays:
+    if deadline < due_soon_cutoff(today, calendar, due_soon, counting):
         return Light.DUE_SOON
     return Light.ON_TRACK

@@ -8,12 +8,15 @@ attempt is written to the audit log.
 
 from __future__ import annotations
 
+import functools
 import logging
 from functools import reduce
 from operator import or_
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+
+from shishi.extensions import contributions
 
 from .models import Org, Person, Role, RoleKind
 
@@ -26,17 +29,12 @@ MANAGE_PEOPLE = "people.manage"
 MANAGE_ACCOUNTS = "accounts.manage"
 VIEW_AUDIT = "audit.view"
 MANAGE_SETTINGS = "settings.manage"
-# Commitments (民生实事) and their adjustments.
-VIEW_COMMITMENTS = "commitments.view"
-REPORT_PROGRESS = "commitments.report"
-REVIEW_PROGRESS = "commitments.review"
-MANAGE_COMMITMENTS = "commitments.manage"
-PROPOSE_ADJUSTMENT = "adjustments.propose"
-APPROVE_ADJUSTMENT = "adjustments.approve"
-APPROVE_ADJUSTMENT_FINAL = "adjustments.approve_final"
 
 R = RoleKind
-PERMISSIONS: dict[str, set[str]] = {
+# What each role may do with the organisation tree, people, accounts, settings and the audit log.
+# Each mechanism adds its own permissions to the same roles in its own table (its AppConfig's
+# ``role_permissions``); ``permissions()`` merges them.
+ROLE_PERMISSIONS: dict[str, set[str]] = {
     R.COUNTY_ADMIN: {
         VIEW_ORGS,
         MANAGE_ORGS,
@@ -44,33 +42,34 @@ PERMISSIONS: dict[str, set[str]] = {
         MANAGE_PEOPLE,
         MANAGE_ACCOUNTS,
         VIEW_AUDIT,
-        VIEW_COMMITMENTS,
-        REPORT_PROGRESS,
-        REVIEW_PROGRESS,
-        MANAGE_COMMITMENTS,
-        PROPOSE_ADJUSTMENT,
-        APPROVE_ADJUSTMENT,
     },
-    # A county leader (县领导) gives the second approval where a programme asks for two.
-    R.LEADER: {VIEW_ORGS, VIEW_COMMITMENTS, APPROVE_ADJUSTMENT_FINAL},
-    R.TOWN_ADMIN: {
-        VIEW_ORGS,
-        MANAGE_ORGS,
-        VIEW_PEOPLE,
-        MANAGE_PEOPLE,
-        VIEW_COMMITMENTS,
-        REPORT_PROGRESS,
-        PROPOSE_ADJUSTMENT,
-    },
-    R.UNIT_OFFICER: {VIEW_ORGS, VIEW_PEOPLE, VIEW_COMMITMENTS, REPORT_PROGRESS, PROPOSE_ADJUSTMENT},
-    R.BRANCH_SECRETARY: {VIEW_ORGS, VIEW_PEOPLE, VIEW_COMMITMENTS},
-    R.CADRE: {VIEW_ORGS, VIEW_COMMITMENTS},
-    R.SUPERVISOR: {VIEW_ORGS, VIEW_PEOPLE, VIEW_COMMITMENTS},
+    R.LEADER: {VIEW_ORGS},
+    R.TOWN_ADMIN: {VIEW_ORGS, MANAGE_ORGS, VIEW_PEOPLE, MANAGE_PEOPLE},
+    R.UNIT_OFFICER: {VIEW_ORGS, VIEW_PEOPLE},
+    R.BRANCH_SECRETARY: {VIEW_ORGS, VIEW_PEOPLE},
+    R.CADRE: {VIEW_ORGS},
+    R.SUPERVISOR: {VIEW_ORGS, VIEW_PEOPLE},
     # Reads everything in scope, the audit log included; changes nothing.
-    R.AUDITOR: {VIEW_ORGS, VIEW_PEOPLE, VIEW_AUDIT, VIEW_COMMITMENTS},
+    R.AUDITOR: {VIEW_ORGS, VIEW_PEOPLE, VIEW_AUDIT},
     # Accounts and settings, not programme data.
     R.SYSADMIN: {VIEW_ORGS, VIEW_PEOPLE, MANAGE_ACCOUNTS, VIEW_AUDIT, MANAGE_SETTINGS},
 }
+
+
+@functools.cache
+def permissions() -> dict[str, frozenset[str]]:
+    """Every role's permissions: this table and every mechanism's (``role_permissions`` on its
+    AppConfig), merged once per process."""
+    merged: dict[str, set[str]] = {kind: set() for kind in RoleKind.values}
+    for _label, table in contributions("role_permissions"):
+        for kind, perms in table.items():
+            merged.setdefault(kind, set()).update(perms)
+    return {kind: frozenset(perms) for kind, perms in merged.items()}
+
+
+def kinds_with(perm: str) -> list[str]:
+    """The role kinds that hold ``perm``."""
+    return sorted(kind for kind, perms in permissions().items() if perm in perms)
 
 
 def _roles(user) -> list[tuple[str, str]]:
@@ -88,7 +87,7 @@ def _roles(user) -> list[tuple[str, str]]:
 
 def scope_paths(user, perm: str) -> list[str]:
     """The minimal set of path prefixes under which ``user`` holds ``perm``."""
-    paths = sorted({path for kind, path in _roles(user) if perm in PERMISSIONS.get(kind, ())})
+    paths = sorted({path for kind, path in _roles(user) if perm in permissions().get(kind, ())})
     minimal: list[str] = []
     for path in paths:
         if not any(path.startswith(kept) for kept in minimal):
@@ -143,6 +142,77 @@ def scope_roots(user, perm: str = VIEW_ORGS) -> QuerySet[Org]:
     return Org.objects.filter(path__in=scope_paths(user, perm))
 
 
+def orgs_under(paths: list[str], kind: str | None = None) -> QuerySet:
+    """The ids of the organisations under ``paths`` (of one ``kind``), as a subquery."""
+    orgs = Org.objects.filter(_path_q(paths, "path"))
+    return (orgs.filter(kind=kind) if kind else orgs).values("pk")
+
+
+def union_of(*arms: QuerySet) -> QuerySet:
+    """One subquery of ids from several; each arm is read by its own index.
+
+    A scope is a union: a county's rows, its units', its co-units'. Written as one
+    ``WHERE a OR b OR c`` over joins, PostgreSQL scans every row of the province and tests each;
+    written as a union of ``county_id IN (…)``, ``responsible_unit_id IN (…)``, each arm is an
+    index lookup of one county's rows (bench: the commitments desk's lists from 8 ms to 1 ms).
+    """
+    first, *rest = (arm.order_by() for arm in arms)
+    return first.union(*rest) if rest else first
+
+
+def scoped(
+    queryset: QuerySet,
+    user,
+    perm: str,
+    *,
+    via: dict[str, str | None],
+    extra: tuple[QuerySet, ...] | list[QuerySet] = (),
+) -> QuerySet:
+    """``queryset`` narrowed to the rows that belong, through one of the organisation fields
+    named in ``via``, to an organisation on which ``user`` holds ``perm``.
+
+    ``via`` maps a field (a foreign key or a many-to-many to ``Org``) to the kind of organisation
+    it can point at, or None for any: ``{"county": OrgKind.COUNTY, "responsible_unit": None,
+    "co_units": None}``; naming the kind lets the database read only, say, the counties under a
+    scope instead of all its organisations. ``extra`` adds arms of ids the caller computes (the
+    adjustments a user proposed). Each arm is one index lookup (``union_of``).
+    """
+    paths = scope_paths(user, perm)
+    arms = list(extra)
+    model = queryset.model
+    for name, kind in via.items() if paths else ():
+        field = model._meta.get_field(name)
+        orgs = orgs_under(paths, kind)
+        if field.many_to_many:
+            through = field.remote_field.through
+            own, other = field.m2m_field_name(), field.m2m_reverse_field_name()
+            arms.append(through.objects.filter(**{f"{other}__in": orgs}).values(f"{own}_id"))
+        else:
+            arms.append(model.objects.filter(**{f"{name}__in": orgs}).values("pk"))
+    if not arms:
+        return queryset.none()
+    return queryset.filter(pk__in=union_of(*arms))
+
+
+def holders(perm: str, org: Org) -> list:
+    """The active logins that hold ``perm`` on ``org``: through a role on it or on one of its
+    ancestors. Who hears of something is chosen this way, by permission, never by role kind."""
+    kinds = kinds_with(perm)
+    if not kinds:
+        return []
+    roles = (
+        Role.objects.filter(
+            kind__in=kinds,
+            org__path__in=[*org.ancestor_paths(), org.path],
+            org__is_active=True,
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("user_id")
+    )
+    return list({role.user_id: role.user for role in roles}.values())
+
+
 def deny(request, what: str, pk) -> Http404:
     """Log an attempt to reach an object outside the user's scope; return the 404 to raise."""
     from shishi.audit.services import record
@@ -151,7 +221,13 @@ def deny(request, what: str, pk) -> Http404:
     log.warning(
         "access denied: user=%s %s=%s path=%s", getattr(user, "pk", None), what, pk, request.path
     )
-    record(user, "access.denied", data={"object": what, "id": str(pk), "path": request.path[:200]})
+    record(
+        user,
+        "access.denied",
+        data={"object": what, "id": str(pk), "path": request.path[:200]},
+        # A refusal changes nothing anyone sees: cached public pages stay valid.
+        public=False,
+    )
     return Http404()
 
 

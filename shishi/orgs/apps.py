@@ -4,3 +4,5 @@ from django.apps import AppConfig
 class Config(AppConfig):
     name = "shishi.orgs"
     label = "orgs"
+    role_permissions = "shishi.orgs.access.ROLE_PERMISSIONS"
+    menu = "shishi.orgs.views.menu"

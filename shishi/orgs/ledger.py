@@ -1066,5 +1066,11 @@ def export_workbook(actor, target: IO[bytes] | str, *, root: Org | None = None) 
     exporters = [cls(actor, root) for cls in EXPORTERS]
     xlsx.write_workbook(target, (e.sheet() for e in exporters))
     counts = {e.importer.key: e.count for e in exporters}
-    record(actor, "orgs.ledger.exported", root, data={"root": root.code if root else "", **counts})
+    record(
+        actor,
+        "orgs.ledger.exported",
+        root,
+        data={"root": root.code if root else "", **counts},
+        public=False,
+    )
     return counts

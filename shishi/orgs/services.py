@@ -9,11 +9,11 @@ from __future__ import annotations
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
-from shishi.audit.services import diff, record, snapshot
+from shishi.audit.services import check_version, diff, record, snapshot
 from shishi.lib.masking import is_mobile, normalize_phone
 
 from . import access
@@ -34,19 +34,6 @@ from .models import (
 
 ORG_FIELDS = ["kind", "name", "short_name", "code", "parent", "is_active"]
 PERSON_FIELDS = ["number", "name", "gender", "is_party_member", "position", "org", "is_active"]
-
-
-class ConflictError(ValidationError):
-    """Someone else saved the object since the form was opened; ``changed`` names their edits."""
-
-    def __init__(self, changed: dict):
-        self.changed = changed
-        super().__init__(
-            _(
-                "Someone else changed this record while you were editing it. Their changes: %(fields)s."
-            )
-            % {"fields": ", ".join(changed) or "-"}
-        )
 
 
 def _check_lengths(obj) -> None:
@@ -179,8 +166,7 @@ def update_org(actor, org: Org, *, version: int | None = None, **fields) -> Org:
     org = Org.objects.select_for_update().get(pk=org.pk)
     _require(actor, access.MANAGE_ORGS, org)
     before = snapshot(org, ORG_FIELDS)
-    if version is not None and version != org.version:
-        raise ConflictError(_changes_since(org, version))
+    check_version(org, version)
     allowed = {"name", "short_name", "code", "is_active"}
     unknown = set(fields) - allowed
     if unknown:
@@ -200,24 +186,6 @@ def update_org(actor, org: Org, *, version: int | None = None, **fields) -> Org:
         _save_unique(org, "code", _("The code %(code)s is already used.") % {"code": org.code})
         record(actor, "orgs.org.changed", org, changes=changes)
     return org
-
-
-def _changes_since(obj, version: int) -> dict:
-    """The fields changed in the audit log since the version the editor started from.
-
-    Each entry that raised the version counts: edits (``.changed``) and moves (``.moved``).
-    """
-    from shishi.audit.models import Entry
-
-    entries = (
-        Entry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
-        .filter(Q(action__endswith=".changed") | Q(action__endswith=".moved"))
-        .order_by("-seq")[: max(obj.version - version, 0)]
-    )
-    changed: dict = {}
-    for entry in reversed(list(entries)):
-        changed.update(entry.changes)
-    return changed
 
 
 @transaction.atomic
@@ -344,8 +312,7 @@ def create_person(
 def update_person(actor, person: Person, *, version: int | None = None, **fields) -> Person:
     person = Person.objects.select_for_update().select_related("org").get(pk=person.pk)
     _require(actor, access.MANAGE_PEOPLE, person.org)
-    if version is not None and version != person.version:
-        raise ConflictError(_changes_since(person, version))
+    check_version(person, version)
     before = snapshot(person, PERSON_FIELDS)
     before["phone"] = person.phone_digest
     allowed = {"name", "gender", "phone", "is_party_member", "position", "org", "is_active"}
@@ -406,7 +373,13 @@ def create_login(actor, person: Person, *, username: str, password: str) -> User
     user.save()
     person.user = user
     person.save(update_fields=["user"])
-    record(actor, "orgs.login.created", person, changes={"username": [None, username]})
+    record(
+        actor,
+        "orgs.login.created",
+        person,
+        changes={"username": [None, username]},
+        public=False,
+    )
     return user
 
 
@@ -423,7 +396,7 @@ def set_password(actor, user: User, password: str) -> None:
         raise ValidationError({"password": exc.messages}) from None
     user.set_password(password)
     user.save(update_fields=["password"])
-    record(actor, "orgs.login.password_set", person or user)
+    record(actor, "orgs.login.password_set", person or user, public=False)
 
 
 @transaction.atomic

@@ -431,3 +431,15 @@ def role_revoke(request, pk: int):
     if person_id is None:
         raise Http404
     return redirect("orgs:person", pk=person_id)
+
+
+def menu(user) -> list:
+    """The organisation tree in the workspace's navigation, for those who may see it."""
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy
+
+    from shishi.extensions import MenuEntry
+
+    if access.has_perm(user, access.VIEW_ORGS):
+        return [MenuEntry(reverse("orgs:tree"), gettext_lazy("Organisations"), "orgs", 60)]
+    return []

@@ -4,31 +4,34 @@ Only what a published list shows is read here: organisation names, the lead offi
 official progress texts, public evidence photos. Never a person's name, phone or login: who
 proposed or approved an adjustment is told by role and organisation only.
 
-Public objects are fetched by the helpers at the top of this module, never by a bare ``get``: a
+What the public may see is the mechanism's rule (``commitments.public``), shared with the API
+and the open data; how a field reads is ``commitments.display``, shared with the workspace. A
 draft programme, a report not accepted, or evidence not public answers 404 exactly like an id that
-does not exist. These pages use a plain ``Http404`` rather than ``orgs.access.deny``: visitors are
-anonymous, and writing an audit entry (which serialises on the hash chain's head row) for every
-stray public 404 would let any crawler flood the log.
+does not exist. Every page here is a public page for the page cache, keyed on the county it shows
+(``shishi/pagecache.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shishi.audit.services import diff
-from shishi.commitments import opendata, services
+from shishi.commitments import opendata, public, services
+from shishi.commitments.access import (
+    APPROVE_ADJUSTMENT,
+    APPROVE_ADJUSTMENT_FINAL,
+    PROPOSE_ADJUSTMENT,
+)
+from shishi.commitments.display import Values, label, money, readable_changes
+from shishi.commitments.lights import light_of, light_q, milestone_light
 from shishi.commitments.models import (
     REMOVED,
     Adjustment,
@@ -36,76 +39,24 @@ from shishi.commitments.models import (
     Commitment,
     Decision,
     Evidence,
-    Milestone,
     Programme,
-    ProgressReport,
     Snapshot,
     Status,
-    Target,
 )
-from shishi.lib.workdays import Light, light
-from shishi.orgs.access import (
-    APPROVE_ADJUSTMENT,
-    APPROVE_ADJUSTMENT_FINAL,
-    PERMISSIONS,
-    PROPOSE_ADJUSTMENT,
-)
+from shishi.lib.workdays import Light
+from shishi.orgs.access import permissions
 from shishi.orgs.models import Org, OrgKind, Role
+from shishi.pagecache import public_page
 from shishi.workdays.lights import LIGHT_LABELS
-from shishi.workdays.services import calendar
 
-PUBLIC_STATES = [Programme.Status.PUBLISHED, Programme.Status.CLOSED]
 PROGRAMMES_PER_PAGE = 30
 CHANGES_PER_PAGE = 20
 REMOVING_KINDS = [Adjustment.Kind.CANCEL, Adjustment.Kind.MERGE, Adjustment.Kind.SPLIT]
 
 
-# --- public fetch helpers -------------------------------------------------------------------------
-
-
-def published_programmes() -> QuerySet[Programme]:
-    """Programmes the public may read: published or closed, never a draft."""
-    return Programme.objects.filter(status__in=PUBLIC_STATES)
-
-
-def get_public_programme(pk: int) -> Programme:
-    programme = published_programmes().filter(pk=pk).select_related("county").first()
-    if programme is None:
-        raise Http404
-    return programme
-
-
-# --- small formatting helpers ---------------------------------------------------------------------
-
-
-def money(amount: Decimal | None) -> dict | None:
-    """An amount for the page: in 万元 with two decimals from 10,000 yuan up, else in yuan; the
-    exact yuan always goes with it (shown in a title attribute)."""
-    if amount is None:
-        return None
-    exact = _("%(amount)s yuan") % {"amount": f"{amount:,.2f}"}
-    if amount >= 10000:
-        wan = (amount / Decimal(10000)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        return {
-            "text": _("%(amount)s ten-thousand yuan") % {"amount": f"{wan:,.2f}"},
-            "exact": exact,
-        }
-    return {"text": exact, "exact": exact}
-
-
-def _number(value: Any) -> str:
-    """A stored decimal without trailing zeros: 535.00 reads 535, 12.50 reads 12.5."""
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        return str(value)
-    text = f"{number:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _category_labels() -> dict[str, str]:
-    language = translation.get_language() or ""
-    return {c.code: c.label(language) for c in Category.objects.all()}
+def _by_programme(request: HttpRequest, programme: int, **kwargs) -> int | None:
+    """The county a programme's pages show (the page cache's key)."""
+    return public.county_of_programme(programme)
 
 
 def _light(state: Light | None) -> dict | None:
@@ -114,76 +65,11 @@ def _light(state: Light | None) -> dict | None:
     return {"code": str(state), "label": LIGHT_LABELS[state]}
 
 
-# --- what changed: the audit-style diff of public fields, readable -------------------------------
-
-FIELD_LABELS = {
-    **{
-        name: Commitment._meta.get_field(name).verbose_name
-        for name in services.FIELDS + ["status", "percent_complete", "delivered_on", "merged_into"]
-        if name not in ("targets", "milestones")
-    },
-    "targets": Target._meta.verbose_name_plural,
-    "milestones": Milestone._meta.verbose_name_plural,
-}
-
-
-def _show(field: str, value: Any, categories: dict[str, str]) -> str:
-    if value in (None, "", []):
-        return "—"
-    if field == "status":
-        return str(Status(value).label) if value in Status.values else str(value)
-    if field == "category":
-        return categories.get(value, str(value))
-    if field in ("budget_planned", "budget_spent"):
-        return money(Decimal(str(value)))["text"]
-    if field == "percent_complete":
-        return f"{value}%"
-    if field == "merged_into":
-        return _("No. %(n)s") % {"n": value}
-    if field == "co_units":
-        return "、".join(value)
-    if field == "targets":
-        return "; ".join(
-            _("%(name)s: %(baseline)s → %(target)s %(unit)s, actual %(actual)s")
-            % {
-                "name": t.get("name"),
-                "baseline": _number(t.get("baseline")),
-                "target": _number(t.get("target_value")),
-                "unit": t.get("unit"),
-                "actual": _number(t.get("actual_value")),
-            }
-            for t in value
-        )
-    if field == "milestones":
-        return "; ".join(
-            f"{m.get('title')} {m.get('planned_date')}"
-            + (" ✓ " + m["done_date"] if m.get("done_date") else "")
-            for m in value
-        )
-    return str(value)
-
-
-def readable_changes(before: dict | None, after: dict, categories: dict[str, str]) -> list[dict]:
-    """``[{label, before, after}]`` for each public field that differs; a commitment new to the
-    list (no snapshot before) shows its main fields with an empty "before"."""
-    if before is None:
-        fields = ["title", "responsible_unit", "deadline", "status"]
-        changes = {f: [None, after.get(f)] for f in fields}
-    else:
-        changes = diff(before, after)
-    return [
-        {
-            "field": field,
-            "label": FIELD_LABELS.get(field, field),
-            "before": _show(field, old, categories),
-            "after": _show(field, new, categories),
-        }
-        for field, (old, new) in changes.items()
-    ]
+# --- what changed, readable ------------------------------------------------------------------
 
 
 def _adjustment_changes(
-    programme: Programme, adjustment_ids: list[int], categories: dict[str, str]
+    programme: Programme, adjustment_ids: list[int], values: Values
 ) -> dict[int, list[dict]]:
     """Per adjustment, what it changed in each commitment: its snapshot against the snapshot of
     the same commitment just before. One query, however many adjustments."""
@@ -212,13 +98,13 @@ def _adjustment_changes(
                 "number": data.get("number"),
                 "title": data.get("title"),
                 "added": before is None,
-                "fields": readable_changes(before, data, categories),
+                "fields": readable_changes(before, data, values),
             }
         )
     return out
 
 
-def _payload_changes(adjustment: Adjustment, categories: dict[str, str]) -> list[dict]:
+def _payload_changes(adjustment: Adjustment, values: Values) -> list[dict]:
     """What an adjustment changes, from its payload: for an approved adjustment with no snapshot
     (recorded before snapshots were kept, or by an import)."""
     payload = adjustment.payload or {}
@@ -231,9 +117,9 @@ def _payload_changes(adjustment: Adjustment, categories: dict[str, str]) -> list
     return [
         {
             "field": f,
-            "label": FIELD_LABELS.get(f, f),
+            "label": label(f),
             "before": "",
-            "after": _show(f, v, categories),
+            "after": values(f, v),
         }
         for f, v in fields.items()
     ]
@@ -245,7 +131,7 @@ def _role_label(roles: list[Role], county: Org, perm: str) -> str:
     fitting = [
         r
         for r in roles
-        if perm in PERMISSIONS.get(r.kind, ())
+        if perm in permissions().get(r.kind, ())
         and (county.path.startswith(r.org.path) or r.org.path.startswith(county.path))
     ]
     if not fitting:
@@ -264,20 +150,14 @@ def _roles_by_user(user_ids: set[int]) -> dict[int, list[Role]]:
 # --- 1. the published programmes ------------------------------------------------------------------
 
 
+@public_page()
 def programmes(request: HttpRequest) -> HttpResponse:
     """Published programmes, newest year first, with their headline figures (two queries for the
     page of programmes and their counts by status, plus the pager's count)."""
-    qs = published_programmes().select_related("county__parent").order_by("-year", "county__path")
+    qs = public.programmes().select_related("county__parent").order_by("-year", "county__path")
     page = Paginator(qs, PROGRAMMES_PER_PAGE).get_page(request.GET.get("page"))
-    counts: dict[int, dict[str, int]] = {}
-    for row in (
-        Commitment.objects.filter(programme__in=[p.pk for p in page.object_list])
-        .values("programme_id", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        counts.setdefault(row["programme_id"], {})[row["status"]] = row["n"]
-    rows = [(p, services.figures(counts.get(p.pk, {}))) for p in page.object_list]
+    figures = services.summaries(list(page.object_list))
+    rows = [(p, figures[p.pk]) for p in page.object_list]
     return render(request, "portal/commitments/programmes.html", {"page": page, "rows": rows})
 
 
@@ -344,14 +224,13 @@ def _removed_by(programme: Programme, commitment_ids: list[int]) -> dict[int, Ad
     return out
 
 
+@public_page(county=_by_programme)
 def programme(request: HttpRequest, programme: int) -> HttpResponse:
-    """The summary with its formulas, then the list, filtered by GET parameters.
-
-    The light is computed, never stored, so it is filtered in Python after one query for the
-    programme's commitments (a programme holds a few hundred at most): the page costs the same
-    number of queries whatever the filters and the size of the list.
+    """The summary with its formulas, then the list, filtered by GET parameters (the light by
+    its database twin, ``lights.light_q``): the page costs the same number of queries whatever
+    the filters and the size of the list.
     """
-    prog = get_public_programme(programme)
+    prog = public.get_programme(programme)
     towns = {
         t.pk: t
         for t in Org.objects.filter(county=prog.county, kind=OrgKind.TOWN, is_active=True)
@@ -372,10 +251,11 @@ def programme(request: HttpRequest, programme: int) -> HttpResponse:
     today = timezone.localdate()
     on_list, removed = [], []
     status_asked = values.get("status")
-    for c in _filtered(prog, values, towns):
-        c.light = _light(services.light_of(c, today))
-        if values.get("light") and (c.light is None or c.light["code"] != values["light"]):
-            continue
+    listed = _filtered(prog, values, towns)
+    if values.get("light"):
+        listed = listed.filter(light_q(values["light"], today))
+    for c in listed:
+        c.light = _light(light_of(c, today))
         if c.status in REMOVED and status_asked not in REMOVED:
             removed.append(c)
         else:
@@ -398,11 +278,12 @@ def programme(request: HttpRequest, programme: int) -> HttpResponse:
 # --- 3. one commitment ---------------------------------------------------------------------------
 
 
+@public_page(county=_by_programme)
 def commitment(request: HttpRequest, programme: int, number: int) -> HttpResponse:
     """Detail and timeline: accepted progress reports with their public photos, and the approved
     adjustments that concern the commitment (as subject or as result). A fixed number of queries,
     however many reports, photos and adjustments it has."""
-    prog = get_public_programme(programme)
+    prog = public.get_programme(programme)
     c = (
         prog.commitments.filter(number=number)
         .select_related("category", "responsible_unit", "merged_into")
@@ -413,19 +294,13 @@ def commitment(request: HttpRequest, programme: int, number: int) -> HttpRespons
         raise Http404
     language = translation.get_language() or ""
     today = timezone.localdate()
-    cal = calendar()
     removed = c.status in REMOVED
     milestones = [
-        (
-            m,
-            None
-            if removed
-            else _light(light(m.planned_date, m.done_date, today, cal, settings.DUE_SOON_WORKDAYS)),
-        )
-        for m in c.milestones.all()
+        (m, None if removed else _light(milestone_light(m, today))) for m in c.milestones.all()
     ]
     reports = (
-        ProgressReport.objects.filter(commitment=c, state=ProgressReport.State.ACCEPTED)
+        public.reports()
+        .filter(commitment=c)
         .only("id", "text", "percent_complete", "submitted_at", "commitment_id")
         .prefetch_related(
             Prefetch(
@@ -444,15 +319,14 @@ def commitment(request: HttpRequest, programme: int, number: int) -> HttpRespons
     )
     concerning = Adjustment.commitments.through.objects.filter(commitment=c).values("adjustment_id")
     adjustments = list(
-        Adjustment.objects.filter(programme=prog, state=Adjustment.State.APPROVED)
+        public.changes(prog)
         .filter(Q(pk__in=concerning) | Q(pk__in=came_from))
         .only("id", "kind", "reason", "proposed_at", "applied_at", "payload")
         .prefetch_related(
             Prefetch("decisions", queryset=Decision.objects.only("id", "adjustment_id", "note"))
         )
     )
-    categories = _category_labels()
-    changes = _adjustment_changes(prog, [a.pk for a in adjustments], categories)
+    changes = _adjustment_changes(prog, [a.pk for a in adjustments], Values())
     timeline = []
     for report in reports:
         timeline.append({"kind": "report", "at": report.submitted_at, "report": report})
@@ -473,7 +347,7 @@ def commitment(request: HttpRequest, programme: int, number: int) -> HttpRespons
         "programme": prog,
         "c": c,
         "category": c.category.label(language),
-        "light": _light(services.light_of(c, today)),
+        "light": _light(light_of(c, today)),
         "budget_planned": money(c.budget_planned),
         "budget_spent": money(c.budget_spent),
         "targets": list(c.targets.all()),
@@ -488,13 +362,14 @@ def commitment(request: HttpRequest, programme: int, number: int) -> HttpRespons
 # --- 4. the change log ---------------------------------------------------------------------------
 
 
+@public_page(county=_by_programme)
 def changes(request: HttpRequest, programme: int) -> HttpResponse:
     """Every approved adjustment, newest first, with what it changed, why, when, and by which role
     of which organisation. Rejected and withdrawn proposals are not part of the public record.
     ``?adjustment=<id>`` shows one (the list's "removed by" links point there)."""
-    prog = get_public_programme(programme)
+    prog = public.get_programme(programme)
     qs = (
-        Adjustment.objects.filter(programme=prog, state=Adjustment.State.APPROVED)
+        public.changes(prog)
         .order_by("-applied_at", "-pk")
         .only("id", "kind", "reason", "proposed_at", "applied_at", "payload", "proposed_by_id")
         .prefetch_related(
@@ -514,8 +389,8 @@ def changes(request: HttpRequest, programme: int) -> HttpResponse:
         qs = qs.filter(pk=int(one)) if one.isdigit() and len(one) < 18 else qs.none()
     page = Paginator(qs, CHANGES_PER_PAGE).get_page(request.GET.get("page"))
     adjustments = list(page.object_list)
-    categories = _category_labels()
-    changes_by = _adjustment_changes(prog, [a.pk for a in adjustments], categories)
+    values = Values()
+    changes_by = _adjustment_changes(prog, [a.pk for a in adjustments], values)
     user_ids = {a.proposed_by_id for a in adjustments} | {
         d.decided_by_id for a in adjustments for d in a.decisions.all()
     }
@@ -532,7 +407,7 @@ def changes(request: HttpRequest, programme: int) -> HttpResponse:
                     key=lambda x: x.number,
                 ),
                 "changes": changes_by.get(a.pk)
-                or [{"number": None, "added": False, "fields": _payload_changes(a, categories)}],
+                or [{"number": None, "added": False, "fields": _payload_changes(a, values)}],
                 "proposed_by": _role_label(
                     roles.get(a.proposed_by_id, []), county, PROPOSE_ADJUSTMENT
                 ),
@@ -576,10 +451,11 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
 
 
+@public_page(county=_by_programme)
 def history(request: HttpRequest, programme: int) -> HttpResponse:
     """``?on=YYYY-MM-DD``: the list at the end of that day. ``?from=…&to=…``: what changed between
     the ends of two days. Bad dates are explained on the page."""
-    prog = get_public_programme(programme)
+    prog = public.get_programme(programme)
     published_on = timezone.localdate(prog.published_at) if prog.published_at else None
     errors: list[str] = []
     on = _parse_day(request.GET.get("on", ""), _("On"), errors)
@@ -598,9 +474,9 @@ def history(request: HttpRequest, programme: int) -> HttpResponse:
                 services.list_on(prog, end_of_day(on)).values(), key=lambda d: d["number"]
             )
             for row in rows:
-                row["status_label"] = _show("status", row.get("status"), {})
+                row["status_label"] = Values.status(row.get("status"))
     if start and end and start <= end:
-        categories = _category_labels()
+        values = Values()
         changes = []
         for item in services.list_diff(prog, end_of_day(start), end_of_day(end)):
             after = {k: v[1] for k, v in item["fields"].items()}
@@ -610,7 +486,7 @@ def history(request: HttpRequest, programme: int) -> HttpResponse:
                     "number": item["number"],
                     "title": item["title"],
                     "added": item["added"],
-                    "fields": readable_changes(before, after, categories),
+                    "fields": readable_changes(before, after, values),
                 }
             )
     context = {
@@ -634,16 +510,7 @@ def history(request: HttpRequest, programme: int) -> HttpResponse:
 def evidence(request: HttpRequest, pk: int) -> HttpResponse:
     """A public photo (or public PDF) of an accepted report on a published list; anything else is
     404, so a file's existence is never confirmed to the public."""
-    item = (
-        Evidence.objects.filter(
-            pk=pk,
-            is_public=True,
-            report__state=ProgressReport.State.ACCEPTED,
-            report__commitment__programme__status__in=PUBLIC_STATES,
-        )
-        .only("id", "file", "content_type")
-        .first()
-    )
+    item = public.evidence().filter(pk=pk).only("id", "file", "content_type").first()
     if item is None:
         raise Http404
     try:
@@ -668,7 +535,7 @@ def data(request: HttpRequest, programme: int, fmt: str) -> StreamingHttpRespons
     the figures on the programme's page from it."""
     if fmt not in opendata.FORMATS:
         raise Http404
-    exporter = opendata.OpenDataExporter(get_public_programme(programme))
+    exporter = opendata.OpenDataExporter(public.get_programme(programme))
     response = StreamingHttpResponse(
         exporter.iter_csv() if fmt == "csv" else exporter.iter_json(),
         content_type=opendata.FORMATS[fmt],

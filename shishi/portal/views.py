@@ -2,8 +2,10 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 
 from shishi.orgs.models import Org, OrgKind
+from shishi.pagecache import public_page
 
 
+@public_page()
 def home(request):
     """The public front page: the counties on this site and the size of each.
 

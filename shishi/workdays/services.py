@@ -1,37 +1,140 @@
-"""The working-day calendar every mechanism shares (deadlines, traffic lights)."""
+"""The working-day calendar and the deadline policies every mechanism shares.
+
+``calendar()`` and ``policy(kind)`` are read for every light on every page, so each process keeps
+them in memory and compares the one-row ``Version`` before trusting its copy: once per web
+request, and at most every ``RECHECK_SECONDS`` outside one (jobs, commands). An administrator's
+edit (``set_day``, ``set_policy``) raises the version in its transaction, so every process sees
+it at its next request.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
+from shishi.audit.context import current
 from shishi.audit.services import record
+from shishi.extensions import contributions
 from shishi.lib.workdays import WorkCalendar
 from shishi.orgs import access
 
-from .models import Day
+from .models import Counting, Day, DeadlinePolicy, Version
 
-# Each process keeps the calendar for a few minutes; a change made in this process is seen at
-# once, one made in another within CACHE_SECONDS.
-CACHE_SECONDS = 300
-_cache: tuple[float, WorkCalendar] | None = None
+# Outside a web request, how long a process trusts its copy before comparing versions again.
+RECHECK_SECONDS = 1.0
+MAX_DUE_SOON = 365
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A kind of deadline a mechanism ships, with its default policy: a commitment's deadline is
+    due soon 10 working days before it, a case's reply 2 working days before."""
+
+    label: object
+    counting: str = Counting.WORKDAYS
+    due_soon: int = 10
+
+
+@dataclass(frozen=True)
+class Policy:
+    kind: str
+    label: object
+    counting: str
+    due_soon: int
+    is_default: bool
+
+
+@dataclass(frozen=True)
+class _State:
+    version: int
+    calendar: WorkCalendar
+    policies: dict[str, tuple[str, int]]
+
+
+_state: _State | None = None
+_checked_at = 0.0
+
+
+def deadline_kinds() -> dict[str, Deadline]:
+    """Every kind of deadline the installed mechanisms declare (``deadlines`` on their
+    AppConfig), with its default policy."""
+    found: dict[str, Deadline] = {}
+    for _label, kinds in contributions("deadlines"):
+        found.update(kinds)
+    return found
+
+
+def _version() -> int:
+    return Version.objects.filter(pk=1).values_list("n", flat=True).first() or 0
+
+
+def _current() -> _State:
+    global _state, _checked_at
+    memo = current.get().memo
+    if memo is not None and "workdays" in memo:
+        return memo["workdays"]
+    now = time.monotonic()
+    if memo is None and _state is not None and now - _checked_at < RECHECK_SECONDS:
+        return _state
+    version = _version()
+    if _state is None or _state.version != version:
+        _state = _State(
+            version,
+            WorkCalendar(dict(Day.objects.values_list("date", "is_workday"))),
+            {
+                kind: (counting, due_soon)
+                for kind, counting, due_soon in DeadlinePolicy.objects.values_list(
+                    "kind", "counting", "due_soon"
+                )
+            },
+        )
+    _checked_at = now
+    if memo is not None:
+        memo["workdays"] = _state
+    return _state
 
 
 def calendar() -> WorkCalendar:
-    global _cache
-    now = time.monotonic()
-    if _cache is None or now - _cache[0] > CACHE_SECONDS:
-        _cache = (now, WorkCalendar(dict(Day.objects.values_list("date", "is_workday"))))
-    return _cache[1]
+    """The working-day calendar, as current as the last committed edit."""
+    return _current().calendar
+
+
+def policy(kind: str) -> Policy:
+    """How deadlines of ``kind`` are counted: the administrator's policy, or the default."""
+    declared = deadline_kinds().get(kind)
+    if declared is None:
+        raise KeyError(f"unknown kind of deadline {kind!r}")
+    stored = _current().policies.get(kind)
+    if stored is None:
+        return Policy(kind, declared.label, declared.counting, declared.due_soon, True)
+    return Policy(kind, declared.label, stored[0], stored[1], False)
+
+
+def policies() -> list[Policy]:
+    return [policy(kind) for kind in deadline_kinds()]
 
 
 def forget() -> None:
-    global _cache
-    _cache = None
+    """Drop this process's copy: the next read loads the calendar and policies again."""
+    global _state
+    _state = None
+    memo = current.get().memo
+    if memo is not None:
+        memo.pop("workdays", None)
+
+
+def _changed() -> None:
+    """Raise the version in the editing transaction: every process reloads at its next read."""
+    if not Version.objects.filter(pk=1).update(n=F("n") + 1):
+        Version.objects.create(pk=1, n=1)
+    transaction.on_commit(forget)
+    forget()
 
 
 def _require(actor) -> None:
@@ -49,7 +152,7 @@ def set_day(actor, date: dt.date, *, is_workday: bool | None, name: str = "") ->
         if existing:
             existing.delete()
             record(actor, "workdays.day.removed", data={"date": date, **before})
-        forget()
+            _changed()
         return None
     name = (name or "").strip()
     if len(name) > 50:
@@ -74,8 +177,48 @@ def set_day(actor, date: dt.date, *, is_workday: bool | None, name: str = "") ->
             "name": [before.get("name"), name],
         },
     )
-    forget()
+    _changed()
     return day
+
+
+@transaction.atomic
+def set_policy(actor, kind: str, *, counting: str, due_soon: int) -> Policy:
+    """Set how deadlines of ``kind`` are counted and when their light turns "due soon"."""
+    if actor is not None and not access.has_perm(actor, access.MANAGE_SETTINGS):
+        raise PermissionDenied(_("Only a system administrator may change the deadline policies."))
+    if kind not in deadline_kinds():
+        raise ValidationError({"kind": _("Unknown kind of deadline: %(value)s.") % {"value": kind}})
+    errors = {}
+    if counting not in Counting.values:
+        errors["counting"] = _("Count in working days or in calendar days.")
+    try:
+        due_soon = int(due_soon)
+        if not 0 <= due_soon <= MAX_DUE_SOON:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["due_soon"] = _("A whole number of days from 0 to %(n)d.") % {"n": MAX_DUE_SOON}
+    if errors:
+        raise ValidationError(errors)
+    before = policy(kind)
+    row, _created = DeadlinePolicy.objects.update_or_create(
+        kind=kind,
+        defaults={
+            "counting": counting,
+            "due_soon": due_soon,
+            "updated_by": actor if getattr(actor, "is_authenticated", False) else None,
+        },
+    )
+    record(
+        actor,
+        "workdays.policy.set",
+        row,
+        changes={
+            "counting": [before.counting, counting],
+            "due_soon": [before.due_soon, due_soon],
+        },
+    )
+    _changed()
+    return policy(kind)
 
 
 NAMES = {
@@ -118,5 +261,5 @@ def seed_from_library() -> int:
     Day.objects.filter(source=Day.Source.LIBRARY).delete()
     Day.objects.bulk_create(rows, batch_size=1000)
     record(None, "workdays.calendar.seeded", data={"days": len(rows)})
-    forget()
+    _changed()
     return len(rows)

@@ -10,15 +10,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from shishi.extensions import MenuEntry
 from shishi.orgs import access
 from shishi.web import form_errors
 
 from . import services
-from .models import Day
+from .models import Counting, Day
 
 CHOICES = {"work": True, "off": False, "normal": None}
 
@@ -43,6 +45,22 @@ class DayForm(forms.Form):
     )
 
 
+class PolicyForm(forms.Form):
+    kind = forms.CharField(widget=forms.HiddenInput, max_length=60)
+    counting = forms.ChoiceField(label=gettext_lazy("Counted in"), choices=Counting.choices)
+    due_soon = forms.IntegerField(
+        label=gettext_lazy("Due soon (days before the deadline)"),
+        min_value=0,
+        max_value=services.MAX_DUE_SOON,
+    )
+
+
+def menu(user) -> list[MenuEntry]:
+    if access.has_perm(user, access.MANAGE_SETTINGS):
+        return [MenuEntry(reverse("workdays:calendar"), gettext_lazy("Calendar"), "calendar", 80)]
+    return []
+
+
 def _year(value) -> int:
     """The year asked for in the query, or this year for anything that is not a sane year."""
     try:
@@ -61,7 +79,22 @@ def calendar_page(request):
     if request.method == "POST" and not can_manage:
         raise PermissionDenied
     year = _year(request.GET.get("year"))
-    form = DayForm(request.POST or None) if can_manage else None
+    posted_policy = request.method == "POST" and "due_soon" in request.POST
+    policy_form = PolicyForm(request.POST) if posted_policy else None
+    if policy_form is not None and policy_form.is_valid():
+        data = policy_form.cleaned_data
+        try:
+            services.set_policy(
+                user, data["kind"], counting=data["counting"], due_soon=data["due_soon"]
+            )
+        except ValidationError as exc:
+            form_errors(policy_form, exc)
+        else:
+            messages.success(request, _("Deadline policy saved."))
+            return redirect(f"{request.path}?year={year}#h-policies")
+    form = DayForm(request.POST if request.method == "POST" and not posted_policy else None)
+    if not can_manage:
+        form = None
     if form is not None and request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -88,5 +121,17 @@ def calendar_page(request):
             "work": sum(d.is_workday for d in days),
             "form": form,
             "can_manage": can_manage,
+            "policies": [
+                (
+                    p,
+                    policy_form
+                    if policy_form is not None and policy_form.data.get("kind") == p.kind
+                    else PolicyForm(
+                        initial={"kind": p.kind, "counting": p.counting, "due_soon": p.due_soon},
+                        prefix=None,
+                    ),
+                )
+                for p in services.policies()
+            ],
         },
     )

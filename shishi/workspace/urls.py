@@ -1,9 +1,9 @@
 from django.urls import path
 
-from . import views
+from . import audit, views
 
 app_name = "workspace"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("notifications/", views.notifications, name="notifications"),
+    path("audit/", audit.entries, name="audit"),
 ]

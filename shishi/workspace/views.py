@@ -1,19 +1,18 @@
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count
-from django.shortcuts import redirect, render
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import render
 
+from shishi.extensions import contributions
 from shishi.orgs import access
 from shishi.orgs.models import KIND_PLURALS, OrgKind, Role
 from shishi.pagecache import remember
 
-from . import services
-from .models import Notification
 
-NOTIFICATIONS_PER_PAGE = 50
+def panels(request) -> list:
+    """Every app's panels for this user on the home page (``desk`` on its AppConfig), in order:
+    what waits for them in each mechanism, with links to where the work is done."""
+    found = [panel for _label, desk in contributions("desk") for panel in desk(request)]
+    return sorted(found, key=lambda p: p.order)
 
 
 @login_required
@@ -50,28 +49,6 @@ def home(request):
             "figures": figures,
             "people": people,
             "person": getattr(user, "person", None),
+            "panels": panels(request),
         },
     )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def notifications(request):
-    """The signed-in user's notifications, newest first. A POST marks the ones named in ``ids``
-    read, or all of them without ``ids``; only the user's own are touched (mark_read filters)."""
-    if request.method == "POST":
-        raw = request.POST.getlist("ids")
-        # Named ids mark those (bad ones are dropped, never widened to "all"); none marks all.
-        ids = [int(i) for i in raw if i.isdigit()] if raw else None
-        n = services.mark_read(request.user, ids)
-        messages.success(
-            request,
-            ngettext("%(n)d notification marked read.", "%(n)d notifications marked read.", n)
-            % {"n": n},
-        )
-        return redirect("workspace:notifications")
-    page = Paginator(
-        Notification.objects.filter(user=request.user).order_by("-created_at", "-id"),
-        NOTIFICATIONS_PER_PAGE,
-    ).get_page(request.GET.get("page"))
-    return render(request, "workspace/notifications.html", {"page": page})

@@ -91,3 +91,67 @@ def test_the_command_refuses_an_unknown_login(db):
 
     with pytest.raises(CommandError):
         call_command("create_api_token", "nobody-here")
+
+
+# --- the tokens page and the revoke command ---------------------------------------------------------
+
+
+def test_the_tokens_page_makes_a_token_and_shows_it_once(users, client_for):
+    from django.urls import reverse
+
+    client = client_for(users["unit_officer"])
+    url = reverse("tokens:list")
+    page = client.post(url, {"action": "create", "name": "报送脚本"})
+    assert page.status_code == 200 and page["Cache-Control"] == "no-store"
+    token = Token.objects.get(user=users["unit_officer"])
+    assert token.name == "报送脚本"
+    plain = page.context["plain"]
+    assert plain.startswith(token.prefix) and plain in page.text
+    again = client.get(url)
+    assert plain not in again.text and f"{token.prefix}…" in again.text
+
+
+def test_the_tokens_page_lists_only_ones_own_and_revokes_them(users, client_for):
+    from django.urls import reverse
+
+    mine, _plain = services.create_token(users["unit_officer"], users["unit_officer"])
+    theirs, _plain = services.create_token(users["cadre"], users["cadre"])
+    client = client_for(users["unit_officer"])
+    url = reverse("tokens:list")
+    page = client.get(url)
+    assert f"{mine.prefix}…" in page.text and f"{theirs.prefix}…" not in page.text
+    # Another's token cannot be revoked from here, whatever id is posted.
+    client.post(url, {"action": "revoke", "token": str(theirs.pk)})
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+    response = client.post(url, {"action": "revoke", "token": str(mine.pk)})
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert mine.revoked_at is not None
+    assert Entry.objects.filter(action="api.token.revoked", actor=users["unit_officer"]).exists()
+
+
+def test_the_command_revokes_a_token_by_its_prefix(users):
+    token, plain = services.create_token(None, users["cadre"])
+    out = io.StringIO()
+    call_command("revoke_api_token", token.prefix, stdout=out)
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert f"revoked {token.prefix}… of cadre" in out.getvalue()
+    assert services.authenticate(plain) is None
+
+
+def test_the_command_revokes_every_live_token_of_a_login(users):
+    for _i in range(2):
+        services.create_token(None, users["cadre"])
+    call_command("revoke_api_token", user="cadre", stdout=io.StringIO())
+    assert not Token.objects.filter(user=users["cadre"], revoked_at__isnull=True).exists()
+
+
+def test_the_command_says_when_nothing_matches(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No live token matches"):
+        call_command("revoke_api_token", "shishi_nothing", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="not both"):
+        call_command("revoke_api_token", stdout=io.StringIO())

@@ -7,11 +7,11 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from shishi.audit.models import AppendOnlyError, Entry, Head
-from shishi.audit.services import record
-from shishi.lib.hashchain import link
+from shishi.audit.models import GLOBAL_CHAIN, AppendOnlyError, Entry, Head
+from shishi.audit.services import record, record_many
+from shishi.lib.hashchain import GENESIS, link
 from shishi.orgs import services
-from shishi.orgs.models import Org
+from shishi.orgs.models import Org, OrgKind
 
 pytestmark = pytest.mark.django_db
 
@@ -39,11 +39,26 @@ def drop_append_only_trigger() -> None:
 
 @pytest.fixture
 def chain(tree):
-    """Eleven entries from building the tree, plus a few changes."""
+    """Eleven entries from building the tree, plus a few changes: the city's entry in the
+    global chain (it belongs to no county), the twelve others in the county's chain."""
     for name in ["东一村（新）", "东一村"]:
         services.update_org(None, tree["east_village"], name=name)
     assert Entry.objects.count() == 13
+    assert Entry.objects.filter(chain=GLOBAL_CHAIN).count() == 1
+    assert Entry.objects.filter(chain=tree["county"].pk).count() == 12
     return tree
+
+
+def at(tree, position: int) -> Entry:
+    """The entry at ``position`` of the county's chain."""
+    return Entry.objects.get(chain=tree["county"].pk, chain_seq=position)
+
+
+def broken_at(tree, position: int, reason: str) -> str:
+    """What verify-audit says of a break in the county's chain at ``position``."""
+    entry = Entry.objects.filter(chain=tree["county"].pk, chain_seq=position).first()
+    number = f"entry #{entry.seq}, " if entry is not None else ""
+    return f"the chain of county {tree['county'].pk}, {number}position {position}: {reason}"
 
 
 # --- what an entry records ------------------------------------------------------------------------
@@ -101,14 +116,61 @@ def test_work_done_outside_a_request_carries_no_request_id(chain):
     assert entry.ip is None
 
 
-def test_each_entry_links_to_the_one_before_and_the_head_follows(chain):
-    entries = list(Entry.objects.order_by("seq"))
-    assert [e.seq for e in entries] == list(range(1, 14))
-    for before, after in zip(entries, entries[1:], strict=False):
-        assert after.prev_hash == before.hash
-        assert after.hash == link(after.prev_hash, after.payload())
-    head = Head.objects.get()
-    assert (head.seq, head.hash) == (13, entries[-1].hash)
+def test_each_entry_links_to_the_one_before_in_its_chain_and_each_head_follows(chain):
+    for county_id, count in [(chain["county"].pk, 12), (GLOBAL_CHAIN, 1)]:
+        entries = list(Entry.objects.filter(chain=county_id).order_by("chain_seq"))
+        assert [e.chain_seq for e in entries] == list(range(1, count + 1))
+        assert entries[0].prev_hash == GENESIS
+        for before, after in zip(entries, entries[1:], strict=False):
+            assert after.prev_hash == before.hash
+            assert after.seq > before.seq
+        for entry in entries:
+            assert entry.hash == link(entry.prev_hash, entry.payload())
+        head = Head.objects.get(chain=county_id)
+        assert (head.seq, head.hash) == (count, entries[-1].hash)
+
+
+def test_an_entry_of_a_county_names_its_chain_in_what_its_hash_covers(chain):
+    county = at(chain, 1)
+    assert county.payload()["chain"] == chain["county"].pk
+    assert county.payload()["seq"] == 1
+    city = Entry.objects.get(chain=GLOBAL_CHAIN)
+    assert "chain" not in city.payload()
+
+
+def test_each_county_keeps_its_own_chain(chain):
+    other = services.create_org(
+        None, parent=chain["city"], kind=OrgKind.COUNTY, name="另一县", code="990102000000"
+    )
+    services.create_org(None, parent=other, kind=OrgKind.TOWN, name="北镇", code="990102100000")
+    entries = list(Entry.objects.filter(chain=other.pk).order_by("chain_seq"))
+    assert [(e.chain_seq, e.county_id) for e in entries] == [(1, other.pk), (2, other.pk)]
+    assert Head.objects.get(chain=other.pk).seq == 2
+    assert Head.objects.get(chain=chain["county"].pk).seq == 12
+    assert verify()[0] == 0
+
+
+def test_a_change_the_public_never_sees_leaves_the_public_count_alone(chain):
+    head = Head.objects.get(chain=chain["county"].pk)
+    record(None, "orgs.test.exported", chain["county"], public=False)
+    record(None, "orgs.test.exported", chain["county"], public=False)
+    after = Head.objects.get(chain=chain["county"].pk)
+    assert after.seq == head.seq + 2 and after.public == head.public
+    record(None, "orgs.test.changed", chain["county"])
+    assert Head.objects.get(chain=chain["county"].pk).public == head.public + 1
+    assert verify()[0] == 0
+
+
+def test_many_entries_at_once_go_to_the_chains_of_their_counties(chain):
+    other = services.create_org(
+        None, parent=chain["city"], kind=OrgKind.COUNTY, name="另一县", code="990102000000"
+    )
+    towns = [chain["east"], chain["west"], other, chain["city"]]
+    assert record_many(None, "orgs.test.noted", [(o, None, {"n": 1}) for o in towns]) == 4
+    assert Head.objects.get(chain=chain["county"].pk).seq == 14
+    assert Head.objects.get(chain=other.pk).seq == 2
+    assert Head.objects.get(chain=GLOBAL_CHAIN).seq == 2
+    assert verify()[0] == 0
 
 
 def test_an_ipv6_address_is_stored_so_that_the_chain_still_verifies(users, tree, client_for):
@@ -139,27 +201,28 @@ def test_an_address_that_is_not_an_ip_is_left_out(users, tree, client_for):
 
 
 def test_an_entry_cannot_be_saved_again_or_deleted_through_the_model(chain):
-    entry = Entry.objects.get(seq=3)
+    entry = at(chain, 2)
     entry.changes = {"name": ["x", "y"]}
     with pytest.raises(AppendOnlyError):
         entry.save()
     with pytest.raises(AppendOnlyError):
         entry.delete()
-    assert Entry.objects.get(seq=3).changes != {"name": ["x", "y"]}
+    assert at(chain, 2).changes != {"name": ["x", "y"]}
     assert Entry.objects.count() == 13
 
 
 def test_the_database_refuses_an_update_of_an_entry(chain):
+    seq = at(chain, 2).seq
     with pytest.raises(DatabaseError), transaction.atomic():
-        Entry.objects.filter(seq=3).update(object_repr="forged")
+        Entry.objects.filter(seq=seq).update(object_repr="forged")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("UPDATE audit_entry SET action = 'forged' WHERE seq = 3")
-    assert Entry.objects.get(seq=3).action == "orgs.org.created"
+        cursor.execute("UPDATE audit_entry SET action = 'forged' WHERE seq = %s", [seq])
+    assert at(chain, 2).action == "orgs.org.created"
 
 
 def test_the_database_refuses_a_delete_of_an_entry(chain):
     with pytest.raises(DatabaseError), transaction.atomic():
-        Entry.objects.filter(seq=13).delete()
+        Entry.objects.filter(seq=at(chain, 12).seq).delete()
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_entry")
     assert Entry.objects.count() == 13
@@ -171,7 +234,7 @@ def test_the_database_refuses_a_delete_of_an_entry(chain):
 def test_verify_audit_passes_on_a_whole_chain(chain):
     status, out, err = verify()
     assert status == 0
-    assert "audit chain whole: 13 entries verified" in out
+    assert "audit chain whole: 13 entries in 2 chains verified" in out
     assert err == ""
 
 
@@ -181,42 +244,52 @@ def test_verify_audit_passes_on_an_empty_log(db):
 
 def test_verify_audit_names_an_entry_whose_changes_were_altered(chain):
     drop_append_only_trigger()
-    Entry.objects.filter(seq=12).update(changes={"name": ["东一村", "别的村"]})
+    Entry.objects.filter(seq=at(chain, 11).seq).update(changes={"name": ["东一村", "别的村"]})
     status, _out, err = verify()
     assert status == 1
-    assert "audit chain broken at entry 12: altered" in err
+    assert broken_at(chain, 11, "altered") in err
 
 
 def test_verify_audit_names_an_entry_whose_actor_was_altered(chain, users):
     drop_append_only_trigger()
-    Entry.objects.filter(seq=5).update(actor=users["auditor"], actor_label="auditor")
+    Entry.objects.filter(seq=at(chain, 5).seq).update(actor=users["auditor"], actor_label="auditor")
     status, _out, err = verify()
     assert status == 1
-    assert "audit chain broken at entry 5: altered" in err
+    assert broken_at(chain, 5, "altered") in err
 
 
 def test_verify_audit_names_a_removed_middle_entry(chain):
     drop_append_only_trigger()
-    Entry.objects.filter(seq=7).delete()
+    Entry.objects.filter(seq=at(chain, 7).seq).delete()
     status, _out, err = verify()
     assert status == 1
-    assert "audit chain broken at entry 7: removed" in err
+    assert broken_at(chain, 7, "removed") in err
 
 
 def test_verify_audit_names_a_removed_last_entry_from_the_head(chain):
     drop_append_only_trigger()
-    Entry.objects.filter(seq=13).delete()
+    Entry.objects.filter(seq=at(chain, 12).seq).delete()
     status, _out, err = verify()
     assert status == 1
-    assert "audit chain broken at entry 13: removed" in err
-    assert "ends at 12 but recorded 13" in err
+    assert broken_at(chain, 12, "removed") in err
+    assert "ends at 11 but recorded 12" in err
+
+
+def test_verify_audit_names_a_chain_whose_every_entry_was_removed(chain):
+    drop_append_only_trigger()
+    Entry.objects.filter(chain=chain["county"].pk).delete()
+    status, _out, err = verify()
+    assert status == 1
+    assert f"the chain of county {chain['county'].pk}, position 1: removed" in err
 
 
 def test_verify_audit_names_a_forged_entry_appended_after_the_head(chain):
     """Inserting needs no dropped trigger; the forger even computes a correct link."""
-    last = Entry.objects.latest("seq")
+    last = at(chain, 12)
     forged = Entry(
-        seq=14,
+        chain=last.chain,
+        chain_seq=13,
+        county_id=last.county_id,
         time=last.time,
         actor_label="system",
         action="orgs.org.changed",
@@ -229,15 +302,17 @@ def test_verify_audit_names_a_forged_entry_appended_after_the_head(chain):
     forged.save()
     status, _out, err = verify()
     assert status == 1
-    assert "audit chain broken at entry 14: inserted" in err
+    assert broken_at(chain, 13, "inserted") in err
 
 
 def test_verify_audit_names_an_entry_replaced_by_a_forgery(chain):
     drop_append_only_trigger()
-    original = Entry.objects.get(seq=6)
-    Entry.objects.filter(seq=6).delete()
+    original = at(chain, 6)
+    Entry.objects.filter(seq=original.seq).delete()
     forged = Entry(
-        seq=6,
+        chain=original.chain,
+        chain_seq=6,
+        county_id=original.county_id,
         time=original.time,
         actor_label="system",
         action="orgs.org.created",
@@ -250,7 +325,7 @@ def test_verify_audit_names_an_entry_replaced_by_a_forgery(chain):
     forged.save()
     status, _out, err = verify()
     assert status == 1
-    assert "audit chain broken at entry 6: inserted" in err
+    assert broken_at(chain, 6, "inserted") in err
 
 
 def test_new_entries_after_a_verification_keep_the_chain_whole(chain):
@@ -258,4 +333,4 @@ def test_new_entries_after_a_verification_keep_the_chain_whole(chain):
     record(None, "orgs.test.noted", Org.objects.get(code="990101100201"), data={"n": 1})
     status, out, _err = verify()
     assert status == 0
-    assert "14 entries verified" in out
+    assert "14 entries in 2 chains verified" in out

@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from shishi.audit.models import Entry, Head
 from shishi.commitments import services
-from shishi.commitments.demo import PUBLISHED, Story, programme_title
+from shishi.commitments.demo.data import PUBLISHED, programme_title
+from shishi.commitments.demo.story import Story
+from shishi.commitments.lights import light_of
 from shishi.commitments.models import (
     Adjustment,
     Commitment,
@@ -99,7 +101,7 @@ class TestTheDemo:
         assert len(set(demo.commitments.values_list("category", flat=True))) == 9
 
     def test_the_demo_has_lights_of_every_colour(self, demo):
-        lights = Counter(services.light_of(c) for c in demo.commitments.all())
+        lights = Counter(light_of(c) for c in demo.commitments.all())
         assert lights[Light.OVERDUE] >= 5
         assert lights[Light.DUE_SOON] >= 3
         assert lights[Light.ON_TRACK] > 0
@@ -228,7 +230,14 @@ def test_generated_counties_each_get_a_programme_of_the_same_shape(db):
         assert (
             entry.data["reports"] == ProgressReport.objects.filter(county=programme.county).count()
         )
-    assert Entry.objects.filter(action__startswith="commitments.").count() == 2
+    # One entry a programme, and one for each default category the first one created.
+    assert Entry.objects.filter(action="commitments.programme.generated").count() == 2
+    assert Entry.objects.filter(action="commitments.category.created").count() == len(
+        services.DEFAULT_CATEGORIES
+    )
+    assert Entry.objects.filter(action__startswith="commitments.").count() == 2 + len(
+        services.DEFAULT_CATEGORIES
+    )
 
 
 def test_a_generated_history_is_consistent_with_the_list_today(db):

@@ -7,9 +7,10 @@ import pytest
 from conftest import make_user
 from shishi.commitments import services
 from shishi.commitments.models import Commitment
+from shishi.notifications.models import Notification
+from shishi.notifications.services import render
 from shishi.orgs.models import RoleKind
 from shishi.workdays.services import forget
-from shishi.workspace.models import Notification
 
 from .test_services import item, number, programme  # noqa: F401 (fixture)
 
@@ -49,16 +50,21 @@ def listed(programme, tree, users):  # noqa: F811 (the imported fixture)
 
 
 def reminders(user):
-    return Notification.objects.filter(user=user, kind__in=["due_soon", "overdue"])
+    return Notification.objects.filter(
+        user=user, kind__in=["commitments.due_soon", "commitments.overdue"]
+    )
 
 
 def test_unit_officers_hear_of_commitments_due_soon_and_overdue(listed, users):
     assert services.send_reminders(TODAY) == 2
-    notes = {n.kind: n for n in reminders(users["unit_officer"])}
-    assert set(notes) == {"due_soon", "overdue"}
-    assert "幼儿园" in notes["due_soon"].text and "2026-11-06" in notes["due_soon"].text
-    assert "高中学位" in notes["overdue"].text
-    assert notes["due_soon"].url.endswith(f"/{number(listed, 1).pk}/")
+    notes = {n.kind: render(n) for n in reminders(users["unit_officer"])}
+    assert set(notes) == {"commitments.due_soon", "commitments.overdue"}
+    assert (
+        "幼儿园" in notes["commitments.due_soon"] and "2026-11-06" in notes["commitments.due_soon"]
+    )
+    assert "高中学位" in notes["commitments.overdue"]
+    due_soon = reminders(users["unit_officer"]).get(kind="commitments.due_soon")
+    assert due_soon.url.endswith(f"/{number(listed, 1).pk}/")
 
 
 def test_each_unit_hears_only_of_its_own_commitments(listed, tree, users):
@@ -67,7 +73,7 @@ def test_each_unit_hears_only_of_its_own_commitments(listed, tree, users):
     assert not reminders(users["east_admin"]).exists()
     officer = make_user(tree, "east_officer", RoleKind.UNIT_OFFICER, "east")
     assert services.send_reminders(TODAY) == 1
-    assert [n.text for n in reminders(officer)] == [
+    assert [render(n) for n in reminders(officer)] == [
         f"Commitment 5 is overdue since 2026-09-30: {number(listed, 5).title}"
     ]
 
@@ -81,8 +87,10 @@ def test_running_twice_sends_nothing_new(listed, users):
 def test_a_commitment_turning_overdue_is_reminded_again(listed, users):
     services.send_reminders(TODAY)
     assert services.send_reminders(dt.date(2026, 11, 9)) == 1  # item 1 is now overdue
-    kinds = sorted(n.kind for n in reminders(users["unit_officer"]).filter(text__contains="幼儿园"))
-    assert kinds == ["due_soon", "overdue"]
+    kinds = sorted(
+        n.kind for n in reminders(users["unit_officer"]).filter(params__title__icontains="幼儿园")
+    )
+    assert kinds == ["commitments.due_soon", "commitments.overdue"]
 
 
 def test_a_deferral_gives_a_new_reminder_for_the_new_deadline(listed, users):
@@ -97,8 +105,10 @@ def test_a_deferral_gives_a_new_reminder_for_the_new_deadline(listed, users):
     )
     services.decide_adjustment(users["county_admin"], adj, approve=True)
     assert services.send_reminders(TODAY) == 1
-    latest = reminders(users["unit_officer"]).filter(text__contains="高中学位").latest("id")
-    assert (latest.kind, "2026-11-10" in latest.text) == ("due_soon", True)
+    latest = (
+        reminders(users["unit_officer"]).filter(params__title__icontains="高中学位").latest("id")
+    )
+    assert (latest.kind, "2026-11-10" in render(latest)) == ("commitments.due_soon", True)
 
 
 def test_nothing_is_reminded_on_a_draft_or_for_a_removed_commitment(programme, tree, users):  # noqa: F811
@@ -115,7 +125,9 @@ def test_nothing_is_reminded_on_a_draft_or_for_a_removed_commitment(programme, t
     )
     services.decide_adjustment(users["county_admin"], adj, approve=True)
     assert services.send_reminders(TODAY) == 0
-    assert not Notification.objects.filter(kind__in=["due_soon", "overdue"]).exists()
+    assert not Notification.objects.filter(
+        kind__in=["commitments.due_soon", "commitments.overdue"]
+    ).exists()
 
 
 def test_an_inactive_officer_is_not_reminded(listed, users):

@@ -13,6 +13,7 @@ from PIL import ExifTags, Image
 from conftest import make_user
 from shishi.audit.models import Entry
 from shishi.commitments import services
+from shishi.commitments.lights import light_of
 from shishi.commitments.models import (
     Adjustment,
     Commitment,
@@ -23,8 +24,9 @@ from shishi.commitments.models import (
     Snapshot,
     Status,
 )
+from shishi.notifications.models import Notification
+from shishi.notifications.services import render
 from shishi.orgs.models import RoleKind
-from shishi.workspace.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -240,7 +242,9 @@ def test_the_responsible_unit_reports_progress_and_reviewers_are_told(published,
     r = report(users, number(published, 1), percent_complete=40)
     assert r.state == ProgressReport.State.SUBMITTED
     assert r.submitted_by == users["unit_officer"]
-    assert Notification.objects.filter(user=users["county_admin"], kind="report_submitted").exists()
+    assert Notification.objects.filter(
+        user=users["county_admin"], kind="commitments.report_submitted"
+    ).exists()
     # Nothing public changes before review.
     assert number(published, 1).percent_complete == 0
 
@@ -385,7 +389,9 @@ def test_accepting_a_report_changes_the_public_figures_and_snapshots_them(publis
     assert snap.data["targets"][0]["actual_value"] == "400.00"
     r.refresh_from_db()
     assert (r.state, r.reviewed_by) == (ProgressReport.State.ACCEPTED, users["county_admin"])
-    assert Notification.objects.filter(user=users["unit_officer"], kind="report_accepted").exists()
+    assert Notification.objects.filter(
+        user=users["unit_officer"], kind="commitments.report_accepted"
+    ).exists()
 
 
 def test_an_accepted_delivery_marks_the_commitment_delivered_on_the_report_date(published, users):
@@ -418,8 +424,8 @@ def test_returning_a_report_needs_a_reason_and_changes_nothing_public(published,
     assert (r.state, r.return_reason) == (ProgressReport.State.RETURNED, "缺少照片")
     assert number(published, 1).percent_complete == 0
     assert not Snapshot.objects.filter(cause=Snapshot.Cause.PROGRESS).exists()
-    note = Notification.objects.get(user=users["unit_officer"], kind="report_returned")
-    assert "缺少照片" in note.text
+    note = Notification.objects.get(user=users["unit_officer"], kind="commitments.report_returned")
+    assert "缺少照片" in render(note)
 
 
 def test_a_report_is_reviewed_once(published, users):
@@ -528,7 +534,9 @@ def test_an_addition_creates_the_next_number_when_approved(published, tree, user
     assert (added.number, added.title, added.status) == (4, "新增项目", Status.PLANNED)
     assert adj.state == Adjustment.State.APPROVED and adj.applied_at is not None
     assert Snapshot.objects.filter(commitment=added, adjustment=adj).count() == 1
-    assert Notification.objects.filter(user=users["office"], kind="adjustment_decided").exists()
+    assert Notification.objects.filter(
+        user=users["office"], kind="commitments.adjustment_decided"
+    ).exists()
 
 
 def test_a_town_administrator_cannot_propose_an_addition_to_the_county_list(published, tree, users):
@@ -606,7 +614,7 @@ def test_a_cancellation_takes_the_item_off_the_list_and_stops_reports(published,
     c.refresh_from_db()
     assert c.status == Status.CANCELLED
     assert services.summary(published)["on_list"] == 2
-    assert services.light_of(c) is None
+    assert light_of(c) is None
     with pytest.raises(ValidationError, match="no longer on the list"):
         report(users, c)
     with pytest.raises(ValidationError, match="no longer on the list"):
@@ -711,8 +719,6 @@ def test_delivery_completes_the_milestones_still_open(published, users):
 
 
 def test_a_past_event_recorded_by_the_system_notifies_nobody(published, users):
-    from shishi.workspace.models import Notification
-
     before = Notification.objects.count()
     past = timezone.now() - dt.timedelta(days=30)
     done = services.submit_progress(

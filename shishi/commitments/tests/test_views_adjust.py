@@ -115,7 +115,8 @@ def test_a_unit_officer_changes_fields_and_only_the_changed_ones_are_proposed(
     }
     admin = english(client_for(users["county_admin"]))
     page = admin.get(reverse("commitments:adjustment", args=[adjustment.pk]))
-    assert "1,000,000.00" in page.text and "1,200,000.00" in page.text
+    # Money reads as on the public change log (commitments.display): 万元 from 10,000 yuan up.
+    assert "100.00 ten-thousand yuan" in page.text and "120.00 ten-thousand yuan" in page.text
     approve(admin, adjustment)
     commitment.refresh_from_db()
     assert commitment.title == "实事1（扩大）"
@@ -123,7 +124,7 @@ def test_a_unit_officer_changes_fields_and_only_the_changed_ones_are_proposed(
     assert commitment.number == 1
     # Once applied, the page still shows what it was before.
     page = admin.get(reverse("commitments:adjustment", args=[adjustment.pk]))
-    assert "1,000,000.00" in page.text
+    assert "100.00 ten-thousand yuan" in page.text
 
 
 def test_a_change_that_changes_nothing_is_refused(tree, users, client_for, programme):

@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from shishi.audit.models import Entry
+from shishi.audit.services import ConflictError
 from shishi.orgs import services
 from shishi.orgs.models import Gender, OrgKind, Person, Role, RoleKind, User
-from shishi.orgs.services import ConflictError
 
 pytestmark = pytest.mark.django_db
 

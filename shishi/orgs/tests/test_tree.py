@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from shishi.audit.models import Entry
+from shishi.audit.services import ConflictError
 from shishi.orgs import services
 from shishi.orgs.models import Org, OrgKind, OrgMove, Person
-from shishi.orgs.services import ConflictError
 
 pytestmark = pytest.mark.django_db
 

@@ -96,7 +96,7 @@ def test_the_language_switcher_is_on_every_page(client, users, tree):
         reverse("orgs:detail", args=[tree["county"].pk]),
         reverse("orgs:search"),
         reverse("orgs:person", args=[users["cadre"].person.pk]),
-        reverse("audit:list"),
+        reverse("workspace:audit"),
     ]:
         response = client.get(url)
         assert response.status_code == 200, url

@@ -1,5 +1,6 @@
-"""The public page cache (shishi/pagecache.py): a public page is rendered once per change of the
-data, and never served to, or stored from, anyone whose page would be personal."""
+"""The public page cache (shishi/pagecache.py): a public page is rendered once per change of what
+it shows, kept per county, and never served to, or stored from, anyone whose page would be
+personal."""
 
 import datetime as dt
 
@@ -13,21 +14,37 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shishi.commitments import services
-from shishi.pagecache import _cacheable_response
-from shishi.portal.tests.test_commitments import approved, item, publish
+from shishi.orgs import services as orgs
+from shishi.orgs.models import OrgKind
+from shishi.pagecache import _cacheable_response, generation, remember
+from shishi.testing import approved, commitment_data, make_programme, number
+from shishi.workdays.services import set_day
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def programme(tree, users, page_cache):
-    programme, made = publish(
-        users,
-        tree,
+def programme(tree, page_cache):
+    return make_programme(
+        tree["county"],
         2026,
-        [item(tree["dept"], "新建公办幼儿园"), item(tree["east"], "农贸市场改造")],
+        [
+            commitment_data(tree["dept"], "新建公办幼儿园"),
+            commitment_data(tree["east"], "农贸市场改造"),
+        ],
     )
-    return programme
+
+
+@pytest.fixture
+def elsewhere(tree, page_cache):
+    """A second county of the same city, with its own published list."""
+    county = orgs.create_org(
+        None, parent=tree["city"], kind=OrgKind.COUNTY, name="北县", code="990102000000"
+    )
+    unit = orgs.create_org(
+        None, parent=county, kind=OrgKind.DEPARTMENT, name="北县教育局", code="D990102001"
+    )
+    return make_programme(county, 2026, [commitment_data(unit, "北县学校改造")])
 
 
 def get(client, path, **extra):
@@ -35,6 +52,10 @@ def get(client, path, **extra):
         response = client.get(path, **extra)
     assert response.status_code == 200, path
     return response, len(queries)
+
+
+def state(client, path) -> str:
+    return get(client, path)[0]["X-Page-Cache"]
 
 
 def test_a_public_page_is_rendered_once_then_served_with_one_query(client, programme):
@@ -51,21 +72,85 @@ def test_a_change_reaches_the_public_page_at_once(client, users, programme):
     path = reverse("portal:programme", args=[programme.pk])
     before = get(client, path)[0].content.decode()
     assert "?adjustment=" not in before
-    first = programme.commitments.get(number=1)
-    approved(users, programme, "cancel", first, {}, "与其他项目重复", "同意")
+    approved(
+        users["unit_officer"], users["county_admin"], programme, "cancel", [number(programme, 1)]
+    )
     response, _queries = get(client, path)
     assert response["X-Page-Cache"] == "miss"
     assert "?adjustment=" in response.content.decode()
-    assert get(client, path)[0]["X-Page-Cache"] == "hit"
+    assert state(client, path) == "hit"
+
+
+def test_a_change_in_one_county_leaves_another_countys_pages_in_place(
+    client, users, programme, elsewhere
+):
+    ours = [
+        reverse("portal:programme", args=[programme.pk]),
+        reverse("portal:commitment", args=[programme.pk, 1]),
+        f"/api/v1/programmes/{programme.pk}/summary",
+        f"/api/v1/commitments?programme={programme.pk}",
+        f"/api/v1/commitments/{number(programme, 1).pk}",
+    ]
+    theirs = [
+        reverse("portal:programme", args=[elsewhere.pk]),
+        reverse("portal:changes", args=[elsewhere.pk]),
+        f"/api/v1/programmes/{elsewhere.pk}/summary",
+        f"/api/v1/commitments?programme={elsewhere.pk}",
+    ]
+    spanning = [reverse("portal:programmes"), reverse("portal:home"), "/api/v1/programmes"]
+    for path in ours + theirs + spanning:
+        assert state(client, path) == "miss", path
+    approved(
+        users["unit_officer"], users["county_admin"], programme, "cancel", [number(programme, 1)]
+    )
+    assert [state(client, p) for p in theirs] == ["hit"] * len(theirs)
+    assert [state(client, p) for p in ours] == ["miss"] * len(ours)
+    assert [state(client, p) for p in spanning] == ["miss"] * len(spanning)
+    assert [state(client, p) for p in ours + spanning] == ["hit"] * len(ours + spanning)
+
+
+def test_a_change_the_public_never_sees_flushes_nothing(client, client_for, users, tree, programme):
+    paths = [reverse("portal:programme", args=[programme.pk]), reverse("portal:programmes")]
+    for path in paths:
+        get(client, path)
+    # A proposal (not public until approved), a refused request, an export, a token.
+    services.propose_adjustment(
+        users["unit_officer"],
+        programme,
+        kind="defer",
+        commitments=[number(programme, 1)],
+        payload={"deadline": (timezone.localdate() + dt.timedelta(days=400)).isoformat()},
+        reason="资金未到位",
+    )
+    officer = client_for(users["east_admin"])
+    refused = officer.get(reverse("orgs:detail", args=[tree["west_village"].pk]))
+    assert refused.status_code == 404
+    admin = client_for(users["county_admin"])
+    exported = admin.get(reverse("commitments:export", args=[programme.pk, "csv"]))
+    assert exported.status_code == 200
+    b"".join(exported.streaming_content)
+    from shishi.api.services import create_token
+
+    create_token(users["unit_officer"], users["unit_officer"], name="手机")
+    anonymous = Client()
+    assert [state(anonymous, p) for p in paths] == ["hit", "hit"]
+
+
+def test_the_calendar_belongs_to_every_county(client, users, programme, elsewhere):
+    paths = [reverse("portal:programme", args=[p.pk]) for p in (programme, elsewhere)]
+    for path in paths:
+        get(client, path)
+    set_day(users["sysadmin"], timezone.localdate() + dt.timedelta(days=3), is_workday=False)
+    assert [state(client, p) for p in paths] == ["miss", "miss"]
 
 
 def test_the_lights_move_with_the_day_even_when_nothing_changes(client, programme):
     path = reverse("portal:programme", args=[programme.pk])
     get(client, path)
-    assert get(client, path)[0]["X-Page-Cache"] == "hit"
+    assert state(client, path) == "hit"
     tomorrow = timezone.now() + dt.timedelta(days=1)
     with time_machine.travel(tomorrow, tick=False):
-        assert get(client, path)[0]["X-Page-Cache"] == "miss"
+        assert state(client, path) == "miss"
 
 
 def test_each_language_has_its_own_copy(client, programme):
@@ -76,7 +161,7 @@ def test_each_language_has_its_own_copy(client, programme):
     assert english["X-Page-Cache"] == "miss"
     assert '<html lang="en">' in english.content.decode()
     assert '<html lang="zh-hans">' in chinese.content.decode()
-    assert get(client, path)[0]["X-Page-Cache"] == "hit"
+    assert state(client, path) == "hit"
 
 
 def test_a_signed_in_user_is_never_served_nor_stores_a_cached_page(
@@ -96,16 +181,19 @@ def test_a_signed_in_user_is_never_served_nor_stores_a_cached_page(
 def test_the_api_is_cached_for_anonymous_readers_only(client, programme, users):
     path = f"/api/v1/programmes/{programme.pk}/summary"
     get(client, path)
-    assert get(client, path)[0]["X-Page-Cache"] == "hit"
+    assert state(client, path) == "hit"
     # A token's request is never answered from the cache, whatever the token.
     response = client.get(path, HTTP_AUTHORIZATION="Bearer not-a-token")
     assert "X-Page-Cache" not in response
 
 
-def test_workspace_pages_are_never_cached(client, programme):
+def test_only_pages_marked_public_are_cached(client, programme):
     response = client.get(reverse("workspace:home"))
     assert response.status_code == 302
     assert "X-Page-Cache" not in response
+    # The open data streams: never stored.
+    data = client.get(reverse("portal:data", args=[programme.pk, "csv"]))
+    assert data.status_code == 200 and "X-Page-Cache" not in data
 
 
 def test_a_response_that_sets_a_cookie_or_uses_a_csrf_token_is_not_stored():
@@ -133,25 +221,24 @@ def _response(status):
     return HttpResponse("page", status=status)
 
 
-def test_services_bump_the_generation(users, programme):
-    """Every service change appends to the audit log, which is what invalidates the cache."""
-    from shishi.pagecache import generation
-
-    before = generation()
-    services.propose_adjustment(
-        users["unit_officer"],
-        programme,
-        kind="defer",
-        commitments=[programme.commitments.get(number=1)],
-        payload={"deadline": (timezone.localdate() + dt.timedelta(days=400)).isoformat()},
-        reason="资金未到位",
+def test_a_public_change_moves_its_countys_generation_and_the_whole(users, programme, elsewhere):
+    ours, theirs, whole = (
+        generation(programme.county_id),
+        generation(elsewhere.county_id),
+        generation(),
     )
-    assert generation() != before
+    report = services.submit_progress(
+        users["unit_officer"], number(programme, 1), text="已开工", percent_complete=10
+    )
+    # Awaiting review: nothing public yet.
+    assert (generation(programme.county_id), generation()) == (ours, whole)
+    services.review_progress(users["county_admin"], report, accept=True)
+    assert generation(programme.county_id) != ours
+    assert generation() != whole
+    assert generation(elsewhere.county_id) == theirs
 
 
 def test_a_remembered_figure_is_counted_again_after_a_change(page_cache, users, programme):
-    from shishi.pagecache import remember
-
     calls = []
 
     def count():
@@ -161,12 +248,7 @@ def test_a_remembered_figure_is_counted_again_after_a_change(page_cache, users, 
     assert remember("test", ("a",), count) == 1
     assert remember("test", ("a",), count) == 1
     assert remember("test", ("b",), count) == 2
-    services.propose_adjustment(
-        users["unit_officer"],
-        programme,
-        kind="cancel",
-        commitments=[programme.commitments.get(number=1)],
-        payload={},
-        reason="重复",
+    approved(
+        users["unit_officer"], users["county_admin"], programme, "cancel", [number(programme, 1)]
     )
     assert remember("test", ("a",), count) == 3

@@ -1,4 +1,4 @@
-"""The shapes the API reads and answers, as they appear in the OpenAPI document.
+"""The shapes the commitments API reads and answers, as they appear in the OpenAPI document.
 
 Amounts and target values are decimal strings ("535.00"), never floats; dates are ISO 8601.
 """
@@ -9,21 +9,7 @@ import datetime as dt
 
 from ninja import Field, Schema
 
-
-class ErrorDetail(Schema):
-    code: str
-    message: str
-    fields: dict[str, str]
-
-
-class Error(Schema):
-    error: ErrorDetail
-
-
-class OrgRef(Schema):
-    id: int
-    code: str
-    name: str
+from .common import OrgRef
 
 
 class CommitmentRef(Schema):

@@ -1,7 +1,12 @@
-"""One shape for every failure: ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
+"""What every part of the API shares: one error shape, bearer tokens, pagination.
 
-Handlers are registered on the NinjaAPI (``register``); ``shaped`` wraps the URL patterns so that
-what Django answers outside ninja's handlers (an unknown path, a wrong method) has the shape too.
+Every failure answers ``{"error": {"code": ..., "message": ..., "fields": {...}}}``. Handlers are
+registered on the NinjaAPI (``register``); ``shaped`` wraps the URL patterns so that what Django
+answers outside ninja's handlers (an unknown path, a wrong method) has the shape too, and
+``csrf_failure`` gives a refused CSRF check under ``/api/`` the same shape.
+
+A token stands for its login and nothing more (``BearerToken``). Lists take ``limit`` and
+``offset`` and answer ``count``, ``limit``, ``offset``, ``items`` (``paginate``).
 """
 
 from __future__ import annotations
@@ -12,9 +17,61 @@ from functools import wraps
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from django.views.csrf import csrf_failure as html_csrf_failure
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
+from ninja.security import HttpBearer
+
+from . import services
+from .models import Token
+
+MAX_LIMIT = 200
+
+
+# --- the shapes every answer shares ---------------------------------------------------------------
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    fields: dict[str, str]
+
+
+class Error(Schema):
+    error: ErrorDetail
+
+
+class OrgRef(Schema):
+    id: int
+    code: str
+    name: str
+
+
+def org_ref(org) -> dict:
+    return {"id": org.pk, "code": org.code, "name": org.name}
+
+
+def decimal_text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def paginate(qs, limit: int, offset: int, serialize) -> dict:
+    """One page of ``qs``: its count, and ``serialize`` of each row in the page."""
+    return {
+        "count": qs.count(),
+        "limit": limit,
+        "offset": offset,
+        "items": [serialize(obj) for obj in qs[offset : offset + limit]],
+    }
+
+
+# The error answers each kind of endpoint documents.
+PUBLIC_ERRORS = {404: Error, 422: Error}
+WORK_ERRORS = {code: Error for code in (400, 401, 403, 404, 409, 422)}
+
+
+# --- errors ---------------------------------------------------------------------------------------
 
 log = logging.getLogger("shishi.api")
 
@@ -133,3 +190,35 @@ def shaped(view):
 
 def not_found(request, *args, **kwargs):
     return error_response(404, "not_found", _("Not found."))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's CSRF refusal (``CSRF_FAILURE_VIEW``): in the API's shape under ``/api/``, the
+    usual page elsewhere. The API itself takes tokens, not cookies, so only a request to a path
+    outside its operations (with a session cookie) meets the check at all."""
+    if request.path.startswith("/api/"):
+        return error_response(
+            403,
+            "csrf",
+            _("This request was refused: its CSRF check failed (%(reason)s).") % {"reason": reason},
+        )
+    return html_csrf_failure(request, reason=reason)
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+
+
+class BearerToken(HttpBearer):
+    """``Authorization: Bearer <token>``. On success ``request.user`` is the token's login, so
+    the access helpers and services check that login's roles exactly as in the web app; a
+    session cookie sent along is ignored (and so no CSRF question arises)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Token:
+        found: Token | None = services.authenticate(token.strip())
+        if found is None:
+            raise BadToken()
+        request.user = found.user
+        return found
+
+
+bearer = BearerToken()

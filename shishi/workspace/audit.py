@@ -1,3 +1,8 @@
+"""The audit log page: every change in the user's counties, newest first, filtered and paged by key.
+
+The log belongs to the floor below everything (``shishi.audit``); reading it is a page of the
+workspace shell, for those who hold ``audit.view``."""
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -5,10 +10,9 @@ from django.db.models import Q
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from shishi.audit.models import Entry
 from shishi.orgs import access
 from shishi.orgs.models import OrgKind
-
-from .models import Entry
 
 PER_PAGE = 50
 
@@ -77,6 +81,6 @@ def entries(request):
         query["before"] = rows[-1].seq
     return render(
         request,
-        "audit/entries.html",
+        "workspace/audit.html",
         {"entries": rows, "form": form, "next_query": query.urlencode() if more else ""},
     )

@@ -12,7 +12,7 @@ from shishi.orgs.models import OrgKind, RoleKind
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("audit:list")
+URL = reverse("workspace:audit")
 
 
 def seqs(response) -> list[int]:
