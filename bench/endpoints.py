@@ -6,7 +6,7 @@ the ids in ``bench.run.Ids`` (``{county}``, ``{town}``, ``{person}``, ``{program
 """
 
 FLOORS = [
-    ("floor: bare endpoint", "/healthz", False),
+    ("floor: bare endpoint", "/livez", False),
     ("floor: static file", "/static/css/shishi.css", False),
 ]
 

@@ -9,6 +9,12 @@ bounded time. Reported per URL: requests per second, p50 and p99 latency, the ra
 requests per second to the bare endpoint's (the framework's floor) measured in the same run, and
 the number of SQL queries one request makes (counted in-process with Django's test client).
 Results go to bench/results/<scale>.json and to the table in docs/performance.md.
+
+Then, where the data holds more than one county, the public pages and public API reads are
+measured again under a mixed load: a writer process makes one audited public change a second in
+another county (``--writer``), as a province never stops writing. Each county's public pages are
+cached on its own generation (shishi/pagecache.py), so the measured county's pages should stay
+served from memory; pages that span counties are rendered again once a second in each worker.
 """
 
 from __future__ import annotations
@@ -195,7 +201,7 @@ def start_server(env: dict) -> subprocess.Popen:
     )  # fmt: skip
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/livez", timeout=1)  # noqa: S310
             return server
         except OSError:
             time.sleep(0.2)
@@ -225,6 +231,123 @@ def wrk(url: str, cookie: str | None, seconds: int, connections: int) -> dict:
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 100
+# One audited change a second in another county, during the mixed-load run.
+WRITES_PER_SECOND = 1.0
+
+
+def writer(county_id: int) -> None:
+    """``run.py --writer COUNTY``: change a village's name in county COUNTY and back, one audited
+    public change every second, until SIGTERM; then print how long each write took (JSON)."""
+    import django
+
+    django.setup()
+    from shishi.orgs import services
+    from shishi.orgs.models import Org, OrgKind
+
+    village = Org.objects.filter(county_id=county_id, kind=OrgKind.VILLAGE).order_by("path").first()
+    original = village.name
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_a: stop.append(1))
+    took, n = [], 0
+    while not stop:
+        started = time.perf_counter()
+        name = original if n % 2 else f"{original}（测）"
+        services.update_org(None, village, name=name)
+        took.append((time.perf_counter() - started) * 1000)
+        n += 1
+        time.sleep(max(0.0, 1 / WRITES_PER_SECOND - (time.perf_counter() - started)))
+    if n % 2:
+        services.update_org(None, village, name=original)
+    print(json.dumps({"writes": len(took), "ms": took}))
+
+
+def other_county(measured: int) -> int | None:
+    """A county other than the measured one, for the writer; None when there is only one."""
+    import django
+
+    django.setup()
+    from shishi.orgs.models import Org, OrgKind
+
+    return (
+        Org.objects.filter(kind=OrgKind.COUNTY)
+        .exclude(pk=measured)
+        .order_by("path")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def mixed_run(ids: Ids, env: dict, rendered: dict, seconds: int, connections: int) -> dict | None:
+    """The public pages and public API reads (and the floor) again, while a writer changes
+    another county once a second. None when the data holds one county only."""
+    county = other_county(ids.county)
+    if county is None:
+        return None
+    script = str(Path(__file__).resolve())
+    process = subprocess.Popen(
+        [str(BIN / "python"), script, "--writer", str(county)],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    results = {}
+    try:
+        time.sleep(2)  # the writer's first changes land before the first measurement
+        for name, path, signed_in in FLOORS + ENDPOINTS:
+            if signed_in or name.startswith("floor: static") or "open data" in name:
+                continue
+            url = f"http://127.0.0.1:{PORT}" + path.format(**ids.__dict__)
+            wrk(url, None, WARM_UP_SECONDS, connections)
+            r = wrk(url, None, seconds, connections)
+            results[name] = {**r, "served": rendered[name]["served"], "path": path}
+            print(f"mixed: {name:33} {r['rps']:9.0f} req/s  p99 {r['p99_ms']:7} ms")
+    finally:
+        process.terminate()
+        out, _err = process.communicate(timeout=60)
+    writes = json.loads(out.strip().splitlines()[-1]) if out.strip() else {"writes": 0, "ms": []}
+    ms = sorted(writes["ms"])
+    return {
+        "county_written": county,
+        "writes": writes["writes"],
+        "write_p50_ms": round(ms[len(ms) // 2], 1) if ms else None,
+        "write_max_ms": round(ms[-1], 1) if ms else None,
+        "results": results,
+    }
+
+
+def mixed_table(report: dict) -> str:
+    mixed = report["mixed"]
+    floor = report["results"]["floor: bare endpoint"]["rps"]
+    lines = [
+        f"Scale **{report['scale']}** · {report['date']} · commit `{report['commit']}` · the "
+        f"same server and wrk settings as the read-only table, while a writer makes one audited "
+        f"public change a second in another county ({mixed['writes']} changes during the run; "
+        f"each took {mixed['write_p50_ms']} ms at the median, {mixed['write_max_ms']} ms at "
+        f"most). Ratios are to the read-only run's bare floor ({floor:.0f} req/s).",
+        "",
+        "| URL | req/s read-only | req/s mixed | mixed ÷ read-only | × bare floor (mixed) | "
+        "p99 ms (mixed) | target met |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    missed = []
+    for name, r in mixed["results"].items():
+        alone = report["results"][name]["rps"]
+        ratio = r["rps"] / floor if floor else 0.0
+        is_floor = name.startswith("floor")
+        met = ratio >= TARGET_RATIO and r["p99_ms"] < TARGET_P99_MS
+        if not is_floor and not met:
+            missed.append(name)
+        lines.append(
+            f"| {name} | {alone:.0f} | {r['rps']:.0f} | {r['rps'] / alone:.2f} | {ratio:.2f} | "
+            f"{r['p99_ms']} | {'—' if is_floor else 'yes' if met else '**no**'} |"
+        )
+    measured = sum(1 for n in mixed["results"] if not n.startswith("floor"))
+    lines += [
+        "",
+        f"Target under the mixed load: at least {TARGET_RATIO:.0%} of the bare floor's requests "
+        f"per second with p99 under {TARGET_P99_MS} ms. Missed: {len(missed)} of {measured}"
+        + (f" ({', '.join(missed)})" if missed else "")
+        + ".",
+    ]
+    return "\n".join(lines)
 
 
 def meets_target(result: dict) -> bool:
@@ -294,7 +417,11 @@ def main() -> None:
     parser.add_argument("--scale", choices=SCALES, default="county")
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per URL")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--writer", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.writer:
+        writer(args.writer)
+        return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     env = environment(args.scale)
@@ -317,6 +444,7 @@ def main() -> None:
             print(
                 f"{name:40} {r['rps']:9.0f} req/s  p50 {r['p50_ms']:7} ms  p99 {r['p99_ms']:7} ms"
             )
+        mixed = mixed_run(ids, env, rendered, args.seconds, args.connections)
     finally:
         server.terminate()  # the master stops its workers gracefully
         try:
@@ -340,10 +468,18 @@ def main() -> None:
         "connections": args.connections,
         "generate_s": round(generate_s, 1),
         "results": results,
+        "mixed": mixed,
     }
     out = ROOT / "bench" / "results" / f"{args.scale}.json"
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     write_docs(args.scale, table(report))
+    if mixed is not None:
+        write_docs(
+            args.scale,
+            mixed_table(report),
+            prefix="mixed",
+            heading="## Under a mixed load: reads while another county writes",
+        )
     print(f"written: {out.relative_to(ROOT)} and docs/performance.md")
 
 

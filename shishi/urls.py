@@ -8,6 +8,12 @@ from django.views.i18n import set_language
 from shishi.orgs.views import LoginView
 
 
+def livez(request):
+    """Does nothing: the framework's floor in benchmarks, and a liveness probe (nginx and
+    gunicorn serve) that needs no database."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 def healthz(request):
     """A liveness probe for operators, and the framework's floor in benchmarks: one query that
     proves the database answers. 503 when it does not."""
@@ -23,6 +29,7 @@ def healthz(request):
 urlpatterns = [
     path("", include("shishi.portal.urls")),
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Without a CSRF token: choosing a language changes nothing but a cookie, and a token in the

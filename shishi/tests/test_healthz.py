@@ -1,4 +1,5 @@
-"""/healthz: the operators' probe says whether the database answers."""
+"""/healthz: the operators' probe says whether the database answers; /livez only that the process
+serves."""
 
 import pytest
 from django.db import DatabaseError
@@ -22,3 +23,10 @@ def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.content == b"database unreachable"
+
+
+@pytest.mark.django_db
+def test_livez_answers_without_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/livez")
+    assert response.status_code == 200 and response.content == b"ok"
