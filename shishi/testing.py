@@ -5,6 +5,7 @@ from each other."""
 import datetime as dt
 import io
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,8 +13,10 @@ from django.utils import timezone
 from PIL import Image
 
 from shishi.commitments import services as cs
+from shishi.commitments.models import Category
 from shishi.orgs import services
 from shishi.orgs.models import OrgKind
+from shishi.workdays.services import calendar
 
 
 def add_villages(town, first: int, last: int, *, people: int = 1, branch: bool = False) -> None:
@@ -61,28 +64,30 @@ def pdf(name: str = "minutes.pdf"):
 
 
 def commitment_data(unit, title: str, category: str = "education", *, due_in: int = 200, **extra):
-    """A commitment's fields for the services: started 250 days ago, due in ``due_in`` days."""
+    """A commitment's fields for the services: led by a 副县长 with a budget of 6869万元, started
+    400 days ago, due in ``due_in`` days; ``extra`` adds or replaces fields."""
     today = timezone.localdate()
     return {
         "title": title,
         "category": category,
         "responsible_unit": unit,
-        "start_date": today - dt.timedelta(days=250),
+        "lead_official": "副县长",
+        "start_date": today - dt.timedelta(days=400),
         "deadline": today + dt.timedelta(days=due_in),
+        "budget_planned": "68690000",
         **extra,
     }
 
 
-def make_programme(
-    county, year: int, rows: list[dict], *, publish: bool = True, days_ago: int = 30
-):
-    """A programme of ``county`` with ``rows``, published ``days_ago`` days ago (the system may
-    date it) unless ``publish`` is false; made by the system."""
+def make_programme(county, year: int, rows: list[dict], *, publish: bool = True, published_at=None):
+    """A programme of ``county`` with ``rows``, made by the system and published at
+    ``published_at`` (default: 30 days ago; the system may date it) unless ``publish`` is false."""
     programme = cs.create_programme(None, county=county, year=year, title=f"{year}年民生实事")
     for row in rows:
         cs.add_commitment(None, programme, row)
     if publish:
-        cs.publish_programme(None, programme, at=timezone.now() - dt.timedelta(days=days_ago))
+        at = published_at or timezone.now() - dt.timedelta(days=30)
+        cs.publish_programme(None, programme, at=at)
     programme.refresh_from_db()
     return programme
 
@@ -112,6 +117,122 @@ def approved(proposer, approver, programme, kind: str, commitments, payload=None
     return cs.decide_adjustment(approver, adjustment, approve=True, note="同意")
 
 
+def error_of(response, status: int) -> dict:
+    """The API's error body, after checking the status and the one shape every failure has."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "fields"}
+    assert body["error"]["message"]
+    return body["error"]
+
+
+def english(client):
+    """The test client reading pages in English (the language switcher's cookie)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+# --- commitments in the workspace: draft lists and the commitment form ----------------------------
+
+
+def draft_item(tree, **changes) -> dict:
+    """A commitment of the education bureau with one target and one milestone, for draft lists."""
+    data = {
+        "title": "新增高中学位",
+        "category": "education",
+        "responsible_unit": tree["dept"],
+        "start_date": "2021-01-01",
+        "deadline": "2031-12-31",
+        "budget_planned": "1000000",
+        "targets": [{"name": "高中学位", "unit": "个", "target_value": "535"}],
+        "milestones": [{"title": "开工", "planned_date": "2021-03-01"}],
+    }
+    data.update(changes)
+    return data
+
+
+def programme_of(tree, *, n: int = 3, published: bool = False, levels: int = 1, year=2021):
+    """A programme of the test county with ``n`` commitments (实事1 …), published or not, with one
+    or two levels of approval for its adjustments."""
+    programme = cs.create_programme(
+        None,
+        county=tree["county"],
+        year=year,
+        title=f"测试县{year}年民生实事",
+        approval_levels=levels,
+    )
+    for i in range(n):
+        cs.add_commitment(None, programme, draft_item(tree, title=f"实事{i + 1}"))
+    if published:
+        programme = cs.publish_programme(None, programme)
+    return programme
+
+
+def add_items(tree, programme, first: int, last: int) -> None:
+    """More commitments on a programme, draft or published (by approved additions)."""
+    for i in range(first, last):
+        data = draft_item(tree, title=f"实事{i}")
+        if programme.status == "draft":
+            cs.add_commitment(None, programme, data)
+        else:
+            added = cs.propose_adjustment(
+                None,
+                programme,
+                kind="add",
+                commitments=[],
+                payload={"commitment": data},
+                reason="增补",
+            )
+            cs.decide_adjustment(None, added, approve=True)
+
+
+def as_posted(form) -> dict:
+    """What a browser posts for an unbound form: every field's shown value."""
+    out = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None:
+            value = ""
+        elif isinstance(value, list | tuple):
+            value = [str(v) for v in value]
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        else:
+            value = str(value)
+        out[form.add_prefix(name)] = value
+    return out
+
+
+def commitment_form(tree, prefix: str = "", **changes) -> dict:
+    """A filled-in commitment form: one target and one milestone row, the rest blank."""
+    education = Category.objects.get(code="education")
+    data = {
+        "title": "新建公办幼儿园",
+        "description": "新建5所公办幼儿园",
+        "category": str(education.pk),
+        "lead_official": "副县长",
+        "responsible_unit": str(tree["dept"].pk),
+        "co_units": [str(tree["east"].pk)],
+        "budget_planned": "12,000,000",
+        "budget_spent": "",
+        "start_date": "2021-02-01",
+        "deadline": "2021-09-30",
+        "target_1_name": "公办幼儿园",
+        "target_1_unit": "所",
+        "target_1_baseline": "0",
+        "target_1_target_value": "5",
+        "target_1_actual_value": "",
+        "target_2_name": "",
+        "target_2_target_value": "",
+        "milestone_1_title": "完成选址",
+        "milestone_1_planned_date": "2021-03-31",
+        "milestone_2_title": "",
+    }
+    data.update(changes)
+    return {f"{prefix}{k}": v for k, v in data.items()}
+
+
 # --- query counts ---------------------------------------------------------------------------------
 
 
@@ -133,3 +254,13 @@ def queries_at_two_sizes(grow, fetch, ceiling: int, *, sizes=(2, 10)) -> list[in
         counts.append(len(queries))
     assert len(set(counts)) == 1, counts
     return counts
+
+
+def count_queries(django_assert_max_num_queries, ceiling: int, fetch) -> int:
+    """The queries of ``fetch()`` (a page), at most ``ceiling``; the calendar is warmed first, as
+    a process keeps it between requests."""
+    calendar()
+    with django_assert_max_num_queries(ceiling) as ctx:
+        response = fetch()
+    assert response.status_code == 200
+    return len(ctx.captured_queries)

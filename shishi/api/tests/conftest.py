@@ -6,34 +6,39 @@ import pytest
 from django.utils import timezone
 
 from shishi.api.services import create_token
+from shishi.testing import commitment_data, make_programme
 
-from .helpers import commitment_data, make_programme
+# The fixture programme was published on this morning, which the list-on-a-date tests read.
+PUBLISHED_AT = timezone.make_aware(dt.datetime(2021, 1, 5, 9, 0))
 
 
 @pytest.fixture
 def programme(tree):
     return make_programme(
-        tree,
+        tree["county"],
         2021,
         [
             commitment_data(
-                tree,
+                tree["dept"],
                 "新增高中学位",
                 targets=[{"name": "高中学位", "unit": "个", "target_value": "535"}],
                 milestones=[
                     {"title": "开工", "planned_date": timezone.localdate() - dt.timedelta(days=30)}
                 ],
             ),
-            commitment_data(tree, "老年人绿色通道", unit="east", category="health", due_in=-10),
-            commitment_data(tree, "新建公办幼儿园", due_in=3),
-            commitment_data(tree, "农家书屋", unit="west_village", category="culture", due_in=100),
+            commitment_data(tree["east"], "老年人绿色通道", category="health", due_in=-10),
+            commitment_data(tree["dept"], "新建公办幼儿园", due_in=3),
+            commitment_data(tree["west_village"], "农家书屋", category="culture", due_in=100),
         ],
+        published_at=PUBLISHED_AT,
     )
 
 
 @pytest.fixture
 def draft(tree):
-    return make_programme(tree, 2022, [commitment_data(tree, "草稿事项")], publish=False)
+    return make_programme(
+        tree["county"], 2022, [commitment_data(tree["dept"], "草稿事项")], publish=False
+    )
 
 
 @pytest.fixture

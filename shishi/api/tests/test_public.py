@@ -9,9 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from shishi.commitments import services as cs
 from shishi.commitments.models import ProgressReport
 from shishi.lib.workdays import Light
+from shishi.testing import commitment_data, error_of, make_programme, number
 from shishi.workdays.services import calendar
-
-from .helpers import commitment_data, error_of, make_programme, number
 
 
 def test_published_programmes_are_listed_without_a_token(api, programme, draft):
@@ -107,8 +106,8 @@ def test_a_limit_above_200_is_refused(api, programme):
 def test_the_commitment_list_takes_the_same_queries_at_any_page_size(
     api, tree, django_assert_max_num_queries
 ):
-    rows = [commitment_data(tree, f"事项{i}", due_in=i * 7 - 50) for i in range(30)]
-    make_programme(tree, 2023, rows)
+    rows = [commitment_data(tree["dept"], f"事项{i}", due_in=i * 7 - 50) for i in range(30)]
+    make_programme(tree["county"], 2023, rows)
     calendar()  # the working-day calendar is cached per process: load it before counting
 
     def count(limit):

@@ -9,9 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from shishi.commitments import services as cs
+from shishi.testing import commitment_data, make_programme, number
 from shishi.workdays.services import calendar
-
-from .helpers import commitment_data, make_programme, number
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +30,9 @@ CEILINGS = {
 def grow(tree, year: int, n: int):
     """A programme of ``n`` commitments, a third with an accepted report, a fifth deferred."""
     programme = make_programme(
-        tree, year, [commitment_data(tree, f"事项{i}", due_in=i * 9 - 40) for i in range(n)]
+        tree["county"],
+        year,
+        [commitment_data(tree["dept"], f"事项{i}", due_in=i * 9 - 40) for i in range(n)],
     )
     for i in range(1, n + 1, 3):
         report = cs.submit_progress(

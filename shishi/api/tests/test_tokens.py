@@ -10,8 +10,7 @@ from django.core.management import call_command
 from shishi.api import services
 from shishi.api.models import Token
 from shishi.audit.models import Entry
-
-from .helpers import error_of
+from shishi.testing import error_of
 
 
 def test_the_plain_token_is_not_stored_only_its_digest(users):

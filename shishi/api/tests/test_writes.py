@@ -5,8 +5,7 @@ import datetime as dt
 from shishi.audit.models import Entry
 from shishi.commitments import services as cs
 from shishi.commitments.models import Adjustment, ProgressReport, Status
-
-from .helpers import commitment_data, error_of, make_programme, number
+from shishi.testing import commitment_data, error_of, make_programme, number
 
 REPORT = {"text": "主体完工", "percent_complete": 60}
 
@@ -218,7 +217,7 @@ def test_a_unit_officer_cannot_approve_an_adjustment(api, programme, users):
 
 
 def test_an_adjustment_naming_a_commitment_of_another_list_is_400(api, tree, programme):
-    other = make_programme(tree, 2023, [commitment_data(tree, "别的清单")])
+    other = make_programme(tree["county"], 2023, [commitment_data(tree["dept"], "别的清单")])
     response = api("county_admin").post(
         f"/programmes/{programme.pk}/adjustments",
         {"kind": "cancel", "commitments": [number(other, 1).pk], "reason": "x"},

@@ -14,14 +14,13 @@ from shishi.commitments.forms_manage import CommitmentForm
 from shishi.commitments.models import Adjustment, Commitment, Decision, Status
 from shishi.orgs import services as org_services
 from shishi.orgs.models import RoleKind
-
-from .test_views_manage import (
-    add_commitments,
+from shishi.testing import (
+    add_items,
     as_posted,
+    commitment_form,
     count_queries,
     english,
-    form_fields,
-    make_programme,
+    programme_of,
 )
 
 PASSWORD = "Correct-horse-42"
@@ -54,7 +53,7 @@ def approve(client, adjustment, note: str = "同意", action: str = "approve"):
 
 @pytest.fixture
 def programme(tree):
-    return make_programme(tree, n=3, published=True)
+    return programme_of(tree, n=3, published=True)
 
 
 def first(programme) -> Commitment:
@@ -169,8 +168,8 @@ def test_a_unit_officer_splits_a_commitment_into_two(tree, users, client_for, pr
     # Each part starts from the original's unit and dates.
     assert page.context["parts"][0]["responsible_unit"].value() == tree["dept"].pk
     data = {"commitment": commitment.pk, "reason": "分城区、农村两部分实施"}
-    data |= form_fields(tree, "part1-", title="城区部分")
-    data |= form_fields(tree, "part2-", title="农村部分", number="10")
+    data |= commitment_form(tree, "part1-", title="城区部分")
+    data |= commitment_form(tree, "part2-", title="农村部分", number="10")
     response = officer.post(url, data)
     assert response.status_code == 302
     adjustment = Adjustment.objects.get()
@@ -187,8 +186,8 @@ def test_a_split_part_with_bad_input_shows_the_error_on_that_part(
     commitment = first(programme)
     officer = english(client_for(users["unit_officer"]))
     data = {"commitment": commitment.pk, "reason": "拆分"}
-    data |= form_fields(tree, "part1-", title="城区部分")
-    data |= form_fields(tree, "part2-", title="农村部分", deadline="2020-01-01")
+    data |= commitment_form(tree, "part1-", title="城区部分")
+    data |= commitment_form(tree, "part2-", title="农村部分", deadline="2020-01-01")
     response = officer.post(propose_url(programme, "split", commitment), data)
     assert response.status_code == 200
     parts = response.context["parts"]
@@ -210,7 +209,7 @@ def test_a_unit_officer_merges_two_commitments_into_one(tree, users, client_for,
     page = officer.get(propose_url(programme, "merge", one))
     assert page.context["form"]["commitments"].value() == [one.pk]
     data = {"commitments": [one.pk, two.pk], "reason": "同一地块，合并实施"}
-    data |= form_fields(tree, "into-", title="合并后的实事")
+    data |= commitment_form(tree, "into-", title="合并后的实事")
     response = officer.post(propose_url(programme, "merge"), data)
     assert response.status_code == 302
     adjustment = Adjustment.objects.get()
@@ -225,7 +224,7 @@ def test_a_unit_officer_merges_two_commitments_into_one(tree, users, client_for,
 def test_merging_one_commitment_is_refused(tree, users, client_for, programme):
     officer = english(client_for(users["unit_officer"]))
     data = {"commitments": [first(programme).pk], "reason": "合并"}
-    data |= form_fields(tree, "into-")
+    data |= commitment_form(tree, "into-")
     response = officer.post(propose_url(programme, "merge"), data)
     assert response.status_code == 200
     assert "Choose at least two commitments to merge." in response.text
@@ -236,7 +235,7 @@ def test_the_county_office_adds_a_commitment_and_a_colleague_approves(
     tree, users, client_for, programme
 ):
     admin = english(client_for(users["county_admin"]))
-    data = {"reason": "群众呼声高"} | form_fields(tree, "new-", title="新增农村书屋")
+    data = {"reason": "群众呼声高"} | commitment_form(tree, "new-", title="新增农村书屋")
     response = admin.post(propose_url(programme, "add"), data)
     assert response.status_code == 302
     adjustment = Adjustment.objects.get()
@@ -251,7 +250,7 @@ def test_the_county_office_adds_a_commitment_and_a_colleague_approves(
 
 def test_a_unit_officer_cannot_add_to_the_list(tree, users, client_for, programme):
     officer = english(client_for(users["unit_officer"]))
-    data = {"reason": "群众呼声高"} | form_fields(tree, "new-")
+    data = {"reason": "群众呼声高"} | commitment_form(tree, "new-")
     response = officer.post(propose_url(programme, "add"), data)
     assert response.status_code == 200
     assert "Your role does not allow proposing this adjustment." in response.text
@@ -310,7 +309,7 @@ def test_a_supervisor_sees_the_form_but_may_not_propose(tree, users, client_for,
 
 
 def test_adjusting_a_draft_list_is_refused(tree, users, client_for):
-    programme = make_programme(tree, n=1)
+    programme = programme_of(tree, n=1)
     commitment = first(programme)
     client = english(client_for(users["county_admin"]))
     response = client.post(
@@ -442,7 +441,7 @@ def test_the_adjustment_page_answers_404_outside_the_scope(
 
 
 def test_two_levels_need_the_county_leader_after_the_county_office(tree, users, client_for):
-    programme = make_programme(tree, n=2, published=True, levels=2)
+    programme = programme_of(tree, n=2, published=True, levels=2)
     adjustment = cancel_proposed(users, programme)
     admin = english(client_for(users["county_admin"]))
     page = admin.get(reverse("commitments:adjustment", args=[adjustment.pk]))
@@ -505,7 +504,7 @@ def test_the_adjustment_pages_cost_the_same_with_3_and_30_commitments(
         payload={"fields": {"co_units": [tree["east"], tree["west"]], "title": "新标题"}},
         reason="调整",
     )
-    add_commitments(tree, programme, 4, 5)  # one decided adjustment: every queue has rows
+    add_items(tree, programme, 4, 5)  # one decided adjustment: every queue has rows
     client = client_for(users["county_admin"])
     urls = [
         reverse("commitments:adjustment", args=[adjustment.pk]),
@@ -517,7 +516,7 @@ def test_the_adjustment_pages_cost_the_same_with_3_and_30_commitments(
     before = [
         count_queries(django_assert_max_num_queries, 19, lambda u=u: client.get(u)) for u in urls
     ]
-    add_commitments(tree, programme, 5, 31)
+    add_items(tree, programme, 5, 31)
     for i in range(5):
         services.propose_adjustment(
             users["unit_officer"],
@@ -553,7 +552,7 @@ def test_an_applied_change_shows_before_and_after(tree, users, client_for, progr
 
 def test_the_commitment_form_maps_service_errors_to_its_rows(tree):
     services.ensure_categories()
-    data = form_fields(tree, target_1_name="", target_2_name="学位", target_2_target_value="x")
+    data = commitment_form(tree, target_1_name="", target_2_name="学位", target_2_target_value="x")
     form = CommitmentForm(data, county=tree["county"])
     assert form.is_valid()
     with pytest.raises(ValidationError) as caught:

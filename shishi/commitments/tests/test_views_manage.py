@@ -2,121 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from shishi.audit.models import Entry
 from shishi.commitments import services
 from shishi.commitments.forms_manage import CommitmentForm
-from shishi.commitments.models import Category, Commitment, Programme, Snapshot, Status
+from shishi.commitments.models import Commitment, Programme, Snapshot, Status
 from shishi.orgs import services as org_services
-from shishi.workdays.services import calendar
-
-# --- helpers shared with test_views_adjust.py -----------------------------------------------------
-
-
-def commitment_data(tree, **changes) -> dict:
-    data = {
-        "title": "新增高中学位",
-        "category": "education",
-        "responsible_unit": tree["dept"],
-        "start_date": "2021-01-01",
-        "deadline": "2031-12-31",
-        "budget_planned": "1000000",
-        "targets": [{"name": "高中学位", "unit": "个", "target_value": "535"}],
-        "milestones": [{"title": "开工", "planned_date": "2021-03-01"}],
-    }
-    data.update(changes)
-    return data
-
-
-def make_programme(tree, *, n: int = 3, published: bool = False, levels: int = 1, year=2021):
-    programme = services.create_programme(
-        None,
-        county=tree["county"],
-        year=year,
-        title=f"测试县{year}年民生实事",
-        approval_levels=levels,
-    )
-    for i in range(n):
-        services.add_commitment(None, programme, commitment_data(tree, title=f"实事{i + 1}"))
-    if published:
-        programme = services.publish_programme(None, programme)
-    return programme
-
-
-def add_commitments(tree, programme: Programme, first: int, last: int) -> None:
-    """More commitments on a programme, draft or published (by approved additions)."""
-    for i in range(first, last):
-        data = commitment_data(tree, title=f"实事{i}")
-        if programme.status == Programme.Status.DRAFT:
-            services.add_commitment(None, programme, data)
-        else:
-            added = services.propose_adjustment(
-                None,
-                programme,
-                kind="add",
-                commitments=[],
-                payload={"commitment": data},
-                reason="增补",
-            )
-            services.decide_adjustment(None, added, approve=True)
-
-
-def as_posted(form) -> dict:
-    """What a browser posts for an unbound form: every field's shown value."""
-    out = {}
-    for name in form.fields:
-        value = form[name].value()
-        if value is None:
-            value = ""
-        elif isinstance(value, list | tuple):
-            value = [str(v) for v in value]
-        elif isinstance(value, dt.date):
-            value = value.isoformat()
-        else:
-            value = str(value)
-        out[form.add_prefix(name)] = value
-    return out
-
-
-def form_fields(tree, prefix: str = "", **changes) -> dict:
-    """A filled-in commitment form: one target and one milestone row, the rest blank."""
-    education = Category.objects.get(code="education")
-    data = {
-        "title": "新建公办幼儿园",
-        "description": "新建5所公办幼儿园",
-        "category": str(education.pk),
-        "lead_official": "副县长",
-        "responsible_unit": str(tree["dept"].pk),
-        "co_units": [str(tree["east"].pk)],
-        "budget_planned": "12,000,000",
-        "budget_spent": "",
-        "start_date": "2021-02-01",
-        "deadline": "2021-09-30",
-        "target_1_name": "公办幼儿园",
-        "target_1_unit": "所",
-        "target_1_baseline": "0",
-        "target_1_target_value": "5",
-        "target_1_actual_value": "",
-        "target_2_name": "",
-        "target_2_target_value": "",
-        "milestone_1_title": "完成选址",
-        "milestone_1_planned_date": "2021-03-31",
-        "milestone_2_title": "",
-    }
-    data.update(changes)
-    return {f"{prefix}{k}": v for k, v in data.items()}
-
-
-def english(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
-
+from shishi.testing import (
+    add_items,
+    as_posted,
+    commitment_form,
+    count_queries,
+    english,
+    programme_of,
+)
 
 # --- programmes -----------------------------------------------------------------------------------
 
@@ -141,7 +44,7 @@ def test_the_county_office_creates_a_programme(tree, users, client_for):
 
 
 def test_a_second_programme_for_the_same_year_is_refused_on_the_form(tree, users, client_for):
-    make_programme(tree, n=0, year=2022)
+    programme_of(tree, n=0, year=2022)
     client = english(client_for(users["county_admin"]))
     response = client.post(
         reverse("commitments:programme_new"),
@@ -167,7 +70,7 @@ def test_only_a_county_office_may_create_a_programme(tree, users, client_for, ro
 def test_the_programmes_page_shows_figures_and_the_new_button_to_the_county_office(
     tree, users, client_for
 ):
-    programme = make_programme(tree, n=2, published=True)
+    programme = programme_of(tree, n=2, published=True)
     commitment = programme.commitments.first()
     services.submit_progress(
         users["unit_officer"], commitment, text="完成", percent_complete=100, delivered=True
@@ -183,14 +86,14 @@ def test_the_programmes_page_shows_figures_and_the_new_button_to_the_county_offi
 def test_a_unit_officer_sees_the_programme_of_their_unit_without_the_new_button(
     tree, users, client_for
 ):
-    programme = make_programme(tree, n=1)
+    programme = programme_of(tree, n=1)
     response = client_for(users["unit_officer"]).get(reverse("commitments:programmes"))
     assert programme.title in response.text
     assert reverse("commitments:programme_new") not in response.text
 
 
 def test_someone_without_a_role_sees_no_programme(tree, users, client_for):
-    programme = make_programme(tree, n=1)
+    programme = programme_of(tree, n=1)
     client = client_for(users["nobody"])
     assert programme.title not in client.get(reverse("commitments:programmes")).text
     url = reverse("commitments:programme", args=[programme.pk])
@@ -201,7 +104,7 @@ def test_someone_without_a_role_sees_no_programme(tree, users, client_for):
 def test_the_draft_list_offers_adding_editing_and_publishing_to_the_county_office(
     tree, users, client_for
 ):
-    programme = make_programme(tree, n=2)
+    programme = programme_of(tree, n=2)
     first = programme.commitments.order_by("number").first()
     response = english(client_for(users["county_admin"])).get(
         reverse("commitments:programme", args=[programme.pk])
@@ -218,7 +121,7 @@ def test_the_draft_list_offers_adding_editing_and_publishing_to_the_county_offic
 
 
 def test_the_unit_officer_sees_the_draft_but_no_buttons_to_change_it(tree, users, client_for):
-    programme = make_programme(tree, n=1)
+    programme = programme_of(tree, n=1)
     response = client_for(users["unit_officer"]).get(
         reverse("commitments:programme", args=[programme.pk])
     )
@@ -229,7 +132,7 @@ def test_the_unit_officer_sees_the_draft_but_no_buttons_to_change_it(tree, users
 
 
 def test_the_published_list_offers_adjustments_and_the_public_page(tree, users, client_for):
-    programme = make_programme(tree, n=1, published=True)
+    programme = programme_of(tree, n=1, published=True)
     commitment = programme.commitments.get()
     response = english(client_for(users["unit_officer"])).get(
         reverse("commitments:programme", args=[programme.pk])
@@ -247,10 +150,10 @@ def test_the_published_list_offers_adjustments_and_the_public_page(tree, users, 
 
 
 def test_adding_a_commitment_saves_it_with_its_targets_and_milestones(tree, users, client_for):
-    programme = make_programme(tree, n=0)
+    programme = programme_of(tree, n=0)
     client = client_for(users["county_admin"])
     response = client.post(
-        reverse("commitments:commitment_new", args=[programme.pk]), form_fields(tree)
+        reverse("commitments:commitment_new", args=[programme.pk]), commitment_form(tree)
     )
     assert response.status_code == 302
     commitment = Commitment.objects.get()
@@ -276,11 +179,11 @@ def test_adding_a_commitment_saves_it_with_its_targets_and_milestones(tree, user
 def test_bad_commitment_input_is_shown_on_the_form_and_nothing_is_written(
     tree, users, client_for, changes, field, message
 ):
-    programme = make_programme(tree, n=0)
+    programme = programme_of(tree, n=0)
     entries = Entry.objects.count()
     client = english(client_for(users["county_admin"]))
     response = client.post(
-        reverse("commitments:commitment_new", args=[programme.pk]), form_fields(tree, **changes)
+        reverse("commitments:commitment_new", args=[programme.pk]), commitment_form(tree, **changes)
     )
     assert response.status_code == 200
     form = response.context["form"]
@@ -291,7 +194,7 @@ def test_bad_commitment_input_is_shown_on_the_form_and_nothing_is_written(
 
 
 def test_the_edit_form_shows_the_commitment_and_saves_a_change(tree, users, client_for):
-    programme = make_programme(tree, n=1)
+    programme = programme_of(tree, n=1)
     commitment = programme.commitments.get()
     client = client_for(users["county_admin"])
     url = reverse("commitments:commitment_edit", args=[commitment.pk])
@@ -312,7 +215,7 @@ def test_the_edit_form_shows_the_commitment_and_saves_a_change(tree, users, clie
 
 
 def test_a_stale_edit_shows_the_conflict_and_overwrites_nothing(tree, users, client_for):
-    programme = make_programme(tree, n=1)
+    programme = programme_of(tree, n=1)
     commitment = programme.commitments.get()
     client = english(client_for(users["county_admin"]))
     url = reverse("commitments:commitment_edit", args=[commitment.pk])
@@ -331,14 +234,14 @@ def test_a_stale_edit_shows_the_conflict_and_overwrites_nothing(tree, users, cli
 
 @pytest.mark.parametrize("role", ["unit_officer", "east_admin", "supervisor", "nobody"])
 def test_only_the_county_office_adds_or_edits_commitments(tree, users, client_for, role):
-    programme = make_programme(tree, n=1)
+    programme = programme_of(tree, n=1)
     commitment = programme.commitments.get()
     client = client_for(users[role])
     new = reverse("commitments:commitment_new", args=[programme.pk])
     edit = reverse("commitments:commitment_edit", args=[commitment.pk])
     assert client.get(new).status_code == 404
-    assert client.post(new, form_fields(tree)).status_code == 404
-    assert client.post(edit, form_fields(tree, version=1)).status_code == 404
+    assert client.post(new, commitment_form(tree)).status_code == 404
+    assert client.post(edit, commitment_form(tree, version=1)).status_code == 404
     assert Commitment.objects.count() == 1
     commitment.refresh_from_db()
     assert commitment.title == "实事1"
@@ -348,7 +251,7 @@ def test_only_the_county_office_adds_or_edits_commitments(tree, users, client_fo
 
 
 def test_publishing_makes_the_list_public_and_snapshots_it(tree, users, client_for):
-    programme = make_programme(tree, n=2)
+    programme = programme_of(tree, n=2)
     client = english(client_for(users["county_admin"]))
     response = client.post(reverse("commitments:publish", args=[programme.pk]), follow=True)
     assert "changes only by approved adjustments" in response.text
@@ -358,7 +261,7 @@ def test_publishing_makes_the_list_public_and_snapshots_it(tree, users, client_f
 
 
 def test_publishing_an_empty_list_is_refused_with_a_message(tree, users, client_for):
-    programme = make_programme(tree, n=0)
+    programme = programme_of(tree, n=0)
     client = english(client_for(users["county_admin"]))
     response = client.post(reverse("commitments:publish", args=[programme.pk]), follow=True)
     assert "An empty list cannot be published." in response.text
@@ -368,7 +271,7 @@ def test_publishing_an_empty_list_is_refused_with_a_message(tree, users, client_
 
 @pytest.mark.parametrize("role", ["unit_officer", "supervisor", "nobody"])
 def test_only_the_county_office_publishes(tree, users, client_for, role):
-    programme = make_programme(tree, n=1)
+    programme = programme_of(tree, n=1)
     client = client_for(users[role])
     assert client.post(reverse("commitments:publish", args=[programme.pk])).status_code == 404
     assert client.get(reverse("commitments:publish", args=[programme.pk])).status_code in (
@@ -380,14 +283,14 @@ def test_only_the_county_office_publishes(tree, users, client_for, role):
 
 
 def test_after_publishing_commitments_are_neither_added_nor_edited(tree, users, client_for):
-    programme = make_programme(tree, n=1, published=True)
+    programme = programme_of(tree, n=1, published=True)
     commitment = programme.commitments.get()
     client = english(client_for(users["county_admin"]))
     new = reverse("commitments:commitment_new", args=[programme.pk])
     edit = reverse("commitments:commitment_edit", args=[commitment.pk])
-    response = client.post(new, form_fields(tree), follow=True)
+    response = client.post(new, commitment_form(tree), follow=True)
     assert "changes only by approved adjustments" in response.text
-    response = client.post(edit, form_fields(tree, version=1), follow=True)
+    response = client.post(edit, commitment_form(tree, version=1), follow=True)
     assert "changes only by approved adjustments" in response.text
     assert client.get(edit).status_code == 302
     assert Commitment.objects.count() == 1
@@ -409,7 +312,7 @@ def delivered(users, programme) -> Commitment:
 
 
 def test_the_county_office_accepts_a_delivered_commitment(tree, users, client_for):
-    programme = make_programme(tree, n=1, published=True)
+    programme = programme_of(tree, n=1, published=True)
     commitment = delivered(users, programme)
     client = client_for(users["county_admin"])
     page = client.get(reverse("commitments:programme", args=[programme.pk]))
@@ -423,7 +326,7 @@ def test_the_county_office_accepts_a_delivered_commitment(tree, users, client_fo
 
 
 def test_accepting_a_commitment_not_delivered_is_refused_with_a_message(tree, users, client_for):
-    programme = make_programme(tree, n=1, published=True)
+    programme = programme_of(tree, n=1, published=True)
     commitment = programme.commitments.get()
     client = english(client_for(users["county_admin"]))
     client.post(reverse("commitments:accept_delivery", args=[commitment.pk]))
@@ -435,7 +338,7 @@ def test_accepting_a_commitment_not_delivered_is_refused_with_a_message(tree, us
 
 @pytest.mark.parametrize("role", ["unit_officer", "supervisor", "nobody"])
 def test_only_a_reviewer_accepts_delivery(tree, users, client_for, role):
-    programme = make_programme(tree, n=1, published=True)
+    programme = programme_of(tree, n=1, published=True)
     commitment = delivered(users, programme)
     url = reverse("commitments:accept_delivery", args=[commitment.pk])
     assert client_for(users[role]).post(url).status_code == 404
@@ -446,23 +349,15 @@ def test_only_a_reviewer_accepts_delivery(tree, users, client_for, role):
 # --- a fixed number of queries --------------------------------------------------------------------
 
 
-def count_queries(django_assert_max_num_queries, ceiling: int, fetch) -> int:
-    calendar()  # the working-day calendar is cached per process: load it outside the count
-    with django_assert_max_num_queries(ceiling) as ctx:
-        response = fetch()
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize("published", [False, True])
 def test_the_programme_page_costs_the_same_with_3_and_30_commitments(
     tree, users, client_for, django_assert_max_num_queries, published
 ):
-    programme = make_programme(tree, n=3, published=published)
+    programme = programme_of(tree, n=3, published=published)
     client = client_for(users["county_admin"])
     url = reverse("commitments:programme", args=[programme.pk])
     counts = [count_queries(django_assert_max_num_queries, 11, lambda: client.get(url))]
-    add_commitments(tree, programme, 4, 31)
+    add_items(tree, programme, 4, 31)
     counts.append(count_queries(django_assert_max_num_queries, 11, lambda: client.get(url)))
     assert counts[0] == counts[1]
 
@@ -470,12 +365,12 @@ def test_the_programme_page_costs_the_same_with_3_and_30_commitments(
 def test_the_programmes_page_costs_the_same_with_1_and_6_programmes(
     tree, users, client_for, django_assert_max_num_queries
 ):
-    make_programme(tree, n=2)
+    programme_of(tree, n=2)
     client = client_for(users["county_admin"])
     url = reverse("commitments:programmes")
     counts = [count_queries(django_assert_max_num_queries, 11, lambda: client.get(url))]
     for year in range(2022, 2027):
-        make_programme(tree, n=2, year=year)
+        programme_of(tree, n=2, year=year)
     counts.append(count_queries(django_assert_max_num_queries, 11, lambda: client.get(url)))
     assert counts[0] == counts[1]
 
@@ -483,7 +378,7 @@ def test_the_programmes_page_costs_the_same_with_1_and_6_programmes(
 def test_the_commitment_forms_cost_the_same_with_3_and_30_commitments(
     tree, users, client_for, django_assert_max_num_queries
 ):
-    programme = make_programme(tree, n=3)
+    programme = programme_of(tree, n=3)
     commitment = programme.commitments.first()
     client = client_for(users["county_admin"])
     urls = [
@@ -494,7 +389,7 @@ def test_the_commitment_forms_cost_the_same_with_3_and_30_commitments(
     before = [
         count_queries(django_assert_max_num_queries, 14, lambda u=u: client.get(u)) for u in urls
     ]
-    add_commitments(tree, programme, 4, 31)
+    add_items(tree, programme, 4, 31)
     org_services.create_org(
         None, parent=tree["county"], kind="department", name="测试县卫健局", code="D990101002"
     )
@@ -506,7 +401,7 @@ def test_the_commitment_forms_cost_the_same_with_3_and_30_commitments(
 
 def test_blank_target_and_milestone_rows_are_ignored(tree):
     services.ensure_categories()
-    form = CommitmentForm(form_fields(tree), county=tree["county"])
+    form = CommitmentForm(commitment_form(tree), county=tree["county"])
     assert form.is_valid(), form.errors
     data = form.commitment_data()
     assert len(data["targets"]) == 1

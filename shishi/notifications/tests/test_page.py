@@ -1,21 +1,16 @@
 """The notifications page, the count in the navigation, and marking read."""
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from shishi.notifications.models import Notification
 from shishi.notifications.notices import TEXT
 from shishi.notifications.services import notify
+from shishi.testing import english
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("notifications:list")
-
-
-def english(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 def message(user, text, **kwargs):

@@ -3,11 +3,11 @@
 import datetime as dt
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from shishi.audit.models import Entry
+from shishi.testing import english
 from shishi.workdays import services
 from shishi.workdays.models import Day
 
@@ -22,11 +22,6 @@ def fresh_calendar():
     services.forget()
     yield
     services.forget()
-
-
-def english(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 def test_the_sysadmin_marks_a_date_off_through_the_page(users, client_for):
