@@ -425,14 +425,3 @@ class AdjustmentForm(forms.Form):
             if key == "commitments" and "commitment" in self.fields:
                 key = "commitment"
             self.add_error(key if key in self.fields else None, errors)
-
-
-class DecisionForm(forms.Form):
-    note = forms.CharField(
-        label=_("Note"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Required to reject; shown in public with the decision."),
-    )
-    # The state the approver saw: a second click, or a second tab, finds it moved on.
-    state = forms.CharField(widget=forms.HiddenInput)

@@ -66,7 +66,3 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.kind} → {self.user_id}"
-
-    @property
-    def is_waiting(self) -> bool:
-        return self.read_at is None and self.handled_at is None

@@ -104,10 +104,6 @@ def has_perm_on(user, perm: str, org: Org) -> bool:
     return any(org.path.startswith(p) for p in scope_paths(user, perm))
 
 
-def roles_of(user) -> list[str]:
-    return sorted({kind for kind, _path in _roles(user)})
-
-
 def _path_q(paths: list[str], field: str) -> Q:
     if not paths:
         return Q(pk__in=[])

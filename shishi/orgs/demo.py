@@ -10,7 +10,6 @@ same province for the same seed and ``n``; counties that already exist are left 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 
 from django.db import transaction
 
@@ -130,14 +129,6 @@ def _place_name(rng: random.Random, used: set[str], suffix: str) -> str:
 def _person_name(rng: random.Random) -> str:
     given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
     return rng.choice(SURNAMES) + given
-
-
-@dataclass
-class Batch:
-    """Rows of one county, collected in memory and written level by level."""
-
-    orgs: list[Org] = field(default_factory=list)
-    people: list[Person] = field(default_factory=list)
 
 
 class Builder:

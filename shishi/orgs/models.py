@@ -130,10 +130,6 @@ class Org(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def is_place(self) -> bool:
-        return self.kind in PLACE_KINDS
-
     def ancestor_paths(self) -> list[str]:
         return [self.path[:i] for i in range(STEP, len(self.path), STEP)]
 

@@ -259,9 +259,9 @@ class Generator:
                     self.tl.at(f + self.DECIDE),
                 )
             return
-        self.on(f + self.DECIDE, lambda: self.apply(f, f + self.DECIDE, index))
+        self.on(f + self.DECIDE, lambda: self.apply(f + self.DECIDE, index))
 
-    def apply(self, proposed: float, f: float, index: int) -> None:
+    def apply(self, f: float, index: int) -> None:
         rng, tl, row = self.rng, self.tl, self.adjustments[index]
         kind, when = row["kind"], tl.at(f)
         row["state"], row["applied_at"] = Adjustment.State.APPROVED, when

@@ -112,12 +112,6 @@ def test_a_role_on_an_inactive_organisation_gives_nothing(users, tree):
     assert not access.orgs_for(admin).exists()
 
 
-def test_roles_are_listed_by_kind(users, tree):
-    services.grant_role(None, users["cadre"], tree["east"], RoleKind.SUPERVISOR)
-    cadre = User.objects.get(pk=users["cadre"].pk)
-    assert access.roles_of(cadre) == ["cadre", "supervisor"]
-
-
 # --- what each role may change ------------------------------------------------------------------
 
 
