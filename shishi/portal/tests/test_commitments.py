@@ -347,7 +347,9 @@ def test_the_detail_shows_the_commitment_and_its_accepted_report_with_its_photo(
     assert "幼儿园主体结构已封顶" in text
     photo = Evidence.objects.get(report=listing["photo_report"], content_type="image/jpeg")
     assert f'href="{reverse("portal:evidence", args=[photo.pk])}"' in text
-    assert f'src="{reverse("portal:evidence", args=[photo.pk])}"' in text
+    # The page shows the thumbnail; the full photo loads only when the visitor follows it.
+    assert f'src="{reverse("portal:evidence_thumbnail", args=[photo.pk])}"' in text
+    assert f'src="{reverse("portal:evidence", args=[photo.pk])}"' not in text
     assert "新增学位" in text and "0 → 535" in text
     assert "主体完工" in text
     assert c1.title in text
