@@ -136,6 +136,10 @@ def _open(data: bytes, kind: str) -> Image.Image:
             return heif.to_pillow()
         image = Image.open(io.BytesIO(data), formats=_DECODERS[kind])
         _check_pixels(image.size)
+        if kind == PNG:
+            # Pillow decodes a PNG cut short without complaint; verify() checks every chunk.
+            image.verify()
+            image = Image.open(io.BytesIO(data), formats=_DECODERS[kind])
         if kind == JPEG:
             # Decode at the smallest scale still at least MAX_SIDE a side: a fraction of the
             # memory and time for a large phone photo.
@@ -144,6 +148,9 @@ def _open(data: bytes, kind: str) -> Image.Image:
         return image
     except TooManyPixels:
         raise
+    except Image.DecompressionBombError as exc:
+        # Pillow's own refusal, at twice its bound, before ours is reached.
+        raise TooManyPixels(str(exc)) from exc
     except Exception as exc:
         raise NotAPicture(str(exc)) from exc
 
