@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from shishi.lib import images
@@ -36,7 +37,7 @@ class Cleaned:
         return self.content_type.startswith("image/")
 
 
-def clean(upload) -> Cleaned:
+def clean(upload: UploadedFile) -> Cleaned:
     """Check ``upload`` (a Django ``UploadedFile``) by its size and its content. Photos (JPEG,
     PNG, WebP, HEIC/HEIF) come back upright, without metadata, at most 2,000 pixels a side, as
     JPEG (PNG stays PNG), with a thumbnail; a PDF comes back as it is, once found complete.
@@ -86,7 +87,7 @@ def clean(upload) -> Cleaned:
 
 
 def store(
-    instance: EvidenceFile, upload: Cleaned | object, *, public: bool | None = None
+    instance: EvidenceFile, upload: Cleaned | UploadedFile, *, public: bool | None = None
 ) -> EvidenceFile:
     """Write ``upload`` (checked by ``clean``, or checked here) onto ``instance`` — its file,
     and for a photo its thumbnail — and save it. ``instance`` carries the mechanism's foreign

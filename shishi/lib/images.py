@@ -115,7 +115,7 @@ def thumbnail(data: bytes) -> bytes:
     kind = sniff(data[:HEAD])
     if kind not in PHOTOS:
         raise NotAPicture("not a photo")
-    image = _open(data, kind)
+    image = _open(data, kind, THUMBNAIL_SIDE)
     try:
         return _thumbnail_of(_pixels_only(ImageOps.exif_transpose(image), alpha=True))
     except Exception as exc:
@@ -125,8 +125,9 @@ def thumbnail(data: bytes) -> bytes:
 # --- the steps -----------------------------------------------------------------------------------
 
 
-def _open(data: bytes, kind: str) -> Image.Image:
-    """The decoded image, its pixel count checked before its pixels are decoded."""
+def _open(data: bytes, kind: str, side: int = MAX_SIDE) -> Image.Image:
+    """The decoded image, its pixel count checked before its pixels are decoded; a JPEG decoded
+    at the smallest scale still at least ``side`` pixels a side."""
     try:
         if kind in (HEIC, HEIF):
             heif = pillow_heif.open_heif(io.BytesIO(data))
@@ -141,9 +142,8 @@ def _open(data: bytes, kind: str) -> Image.Image:
             image.verify()
             image = Image.open(io.BytesIO(data), formats=_DECODERS[kind])
         if kind == JPEG:
-            # Decode at the smallest scale still at least MAX_SIDE a side: a fraction of the
-            # memory and time for a large phone photo.
-            image.draft("RGB", (MAX_SIDE, MAX_SIDE))
+            # A fraction of the memory and time for a large phone photo.
+            image.draft("RGB", (side, side))
         image.load()
         return image
     except TooManyPixels:
