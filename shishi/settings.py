@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "shishi.audit",
+    "shishi.evidence",
     "shishi.orgs",
     "shishi.workdays",
     "shishi.notifications",

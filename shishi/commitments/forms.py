@@ -55,8 +55,8 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.targets = targets
         self.fields["files"].help_text = _(
-            "Photos (JPEG, PNG, WebP) or PDF, at most %(mb)s MB each. Location data is removed "
-            "from photos."
+            "Photos (JPEG, PNG, WebP, HEIC) or PDF, at most %(mb)s MB each. Location data is "
+            "removed from photos."
         ) % {"mb": _max_mb()}
         # One field per target, named as the service names its errors ("target_<id>"). Text, not
         # a number field, so that a comma or a stray unit reaches the service's clear message.

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shishi.evidence.models import EvidenceFile
 from shishi.orgs.models import Org
 
 
@@ -293,17 +294,14 @@ class ProgressReport(models.Model):
 
 
 def evidence_path(instance, filename):
+    # Named by migration 0001 only: files are named by shishi.evidence.models.upload_to.
     return f"evidence/{instance.report.county_id}/{instance.report_id}/{instance.sha256[:16]}.{instance.extension}"
 
 
-class Evidence(models.Model):
-    """A photo or PDF attached to a progress report, checked by its content, not its name."""
-
-    class Kind(models.TextChoices):
-        JPEG = "image/jpeg", "JPEG"
-        PNG = "image/png", "PNG"
-        WEBP = "image/webp", "WebP"
-        PDF = "application/pdf", "PDF"
+class Evidence(EvidenceFile):
+    """A photo or PDF attached to a progress report (the shared ``EvidenceFile``). The public
+    sees it once the report is accepted, if it is public: photos are, a PDF once a reviewer
+    publishes it (``services.set_evidence_public``)."""
 
     report = models.ForeignKey(
         ProgressReport,
@@ -311,34 +309,14 @@ class Evidence(models.Model):
         on_delete=models.CASCADE,
         related_name="evidence",
     )
-    file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
-    content_type = models.CharField(_("type"), max_length=40, choices=Kind.choices)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    sha256 = models.CharField(_("checksum"), max_length=64)
-    original_name = models.CharField(_("original name"), max_length=200, blank=True)
-    # Photos lose their location data before they are stored; public ones are shown on the portal.
-    is_public = models.BooleanField(_("public"), default=True)
 
     class Meta:
         verbose_name = _("evidence")
         verbose_name_plural = _("evidence")
         ordering = ["report_id", "id"]
 
-    def __str__(self):
-        return self.original_name or self.sha256[:12]
-
-    @property
-    def extension(self) -> str:
-        return {
-            "image/jpeg": "jpg",
-            "image/png": "png",
-            "image/webp": "webp",
-            "application/pdf": "pdf",
-        }[self.content_type]
-
-    @property
-    def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
+    def folder(self) -> str:
+        return f"evidence/{self.report.county_id}/{self.report_id}"
 
 
 class Adjustment(models.Model):

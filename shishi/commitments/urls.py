@@ -10,6 +10,8 @@ urlpatterns = [
     path("<int:pk>/report/", views.report, name="report"),
     path("reports/<int:pk>/", views.review, name="review"),
     path("evidence/<int:pk>/", views.evidence, name="evidence"),
+    path("evidence/<int:pk>/thumbnail/", views.evidence_thumbnail, name="evidence_thumbnail"),
+    path("evidence/<int:pk>/public/", views.evidence_public, name="evidence_public"),
     # Programmes and the draft list (views_manage.py).
     path("programmes/", views_manage.programmes, name="programmes"),
     path("programmes/new/", views_manage.programme_new, name="programme_new"),

@@ -10,11 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from shishi.orgs import access
 from shishi.web import form_errors
@@ -233,25 +234,74 @@ def review(request, pk: int):
             "reviewer": getattr(r.reviewed_by, "person", None) if r.reviewed_by_id else None,
             "is_open": r.state == ProgressReport.State.SUBMITTED,
             "is_author": r.submitted_by_id == request.user.pk,
+            "is_accepted": r.state == ProgressReport.State.ACCEPTED,
         },
     )
+
+
+def _evidence_in_scope(request, pk: int, *fields: str) -> Evidence:
+    item = (
+        Evidence.objects.filter(pk=pk, report__commitment__in=caccess.commitments_for(request.user))
+        .only("id", "sha256", *fields)
+        .first()
+    )
+    if item is None:
+        raise access.deny(request, "commitments.evidence", pk)
+    return item
+
+
+def _stored_file(field, content_type: str, filename: str) -> FileResponse:
+    try:
+        handle = field.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type=content_type, filename=filename)
+    # Stored files never change (the name is their checksum); only this browser may keep them.
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @login_required
 def evidence(request, pk: int):
     """An evidence file, for anyone who may see its commitment, whatever the report's state."""
+    item = _evidence_in_scope(request, pk, "file", "content_type")
+    return _stored_file(item.file, item.content_type, f"{item.sha256[:16]}.{item.extension}")
+
+
+@login_required
+def evidence_thumbnail(request, pk: int):
+    """A photo's 96-pixel thumbnail, under the same rule as the photo."""
+    item = _evidence_in_scope(request, pk, "thumbnail")
+    if not item.thumbnail:
+        raise Http404
+    return _stored_file(item.thumbnail, "image/jpeg", f"{item.sha256[:16]}-thumb.jpg")
+
+
+@login_required
+@require_POST
+def evidence_public(request, pk: int):
+    """A reviewer publishes an evidence file of a report on the public page, or withdraws it
+    (the review page's buttons beside each document). Outside the reviewer's scope: 404; the
+    report's author publishing their own document: 403 (the service refuses)."""
     item = (
-        Evidence.objects.filter(pk=pk, report__commitment__in=caccess.commitments_for(request.user))
-        .only("file", "content_type", "original_name", "sha256")
+        Evidence.objects.filter(pk=pk, report__in=caccess.reports_for(request.user))
+        .select_related("report")
         .first()
     )
     if item is None:
         raise access.deny(request, "commitments.evidence", pk)
-    response = FileResponse(
-        item.file.open("rb"),
-        content_type=item.content_type,
-        filename=f"{item.sha256[:16]}.{item.extension}",
-    )
-    # Stored files never change (the name is their checksum); only this browser may keep them.
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+    choice = request.POST.get("public")
+    if choice not in ("0", "1"):
+        return HttpResponseBadRequest()
+    public = choice == "1"
+    services.set_evidence_public(request.user, item, public)
+    if not public:
+        messages.success(request, _("Document withdrawn: the public page no longer shows it."))
+    elif item.report.state == ProgressReport.State.ACCEPTED:
+        messages.success(request, _("Document published: the public page shows it now."))
+    else:
+        messages.success(
+            request,
+            _("Document published: the public page shows it once the report is accepted."),
+        )
+    return redirect("commitments:review", pk=item.report_id)

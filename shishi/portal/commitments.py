@@ -306,7 +306,7 @@ def commitment(request: HttpRequest, programme: int, number: int) -> HttpRespons
             Prefetch(
                 "evidence",
                 queryset=Evidence.objects.filter(is_public=True).only(
-                    "id", "report_id", "content_type"
+                    "id", "report_id", "content_type", "thumbnail"
                 ),
                 to_attr="public_evidence",
             )
@@ -513,16 +513,27 @@ def evidence(request: HttpRequest, pk: int) -> HttpResponse:
     item = public.evidence().filter(pk=pk).only("id", "file", "content_type").first()
     if item is None:
         raise Http404
+    return _stored_file(item.file, item.content_type, f"evidence-{item.pk}.{item.extension}")
+
+
+def evidence_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 96-pixel thumbnail the commitment page shows for a public photo, under the same rule
+    as the photo (``public.evidence``): a phone on a slow line loads a few kilobytes per photo,
+    and the full photo only when the visitor follows it."""
+    item = public.evidence().filter(pk=pk).exclude(thumbnail="").only("id", "thumbnail").first()
+    if item is None:
+        raise Http404
+    return _stored_file(item.thumbnail, "image/jpeg", f"evidence-{item.pk}-thumbnail.jpg")
+
+
+def _stored_file(field, content_type: str, filename: str) -> FileResponse:
+    """A stored file, streamed inline. Not a ``public_page``: a file is streamed from storage,
+    never kept in the page cache."""
     try:
-        handle = item.file.open("rb")
+        handle = field.open("rb")
     except (FileNotFoundError, ValueError):
         raise Http404 from None
-    response = FileResponse(
-        handle,
-        content_type=item.content_type,
-        as_attachment=False,
-        filename=f"evidence-{item.pk}.{item.extension}",
-    )
+    response = FileResponse(handle, content_type=content_type, filename=filename)
     response["Cache-Control"] = "private, max-age=300"
     return response
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("commitments/<int:programme>/history/", commitments.history, name="history"),
     path("commitments/<int:programme>/data.<str:fmt>", commitments.data, name="data"),
     path("evidence/<int:pk>/", commitments.evidence, name="evidence"),
+    path("evidence/<int:pk>/thumbnail/", commitments.evidence_thumbnail, name="evidence_thumbnail"),
 ]

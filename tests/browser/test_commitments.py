@@ -97,9 +97,21 @@ def test_a_unit_officer_reports_from_a_phone_and_the_public_sees_it_once_accepte
     expect(main).to_contain_text("300")
     photo = public.locator("main img").first
     expect(photo).to_be_visible()
+    # The page loads a 96-pixel thumbnail; the 640-pixel photo only when the visitor follows it.
+    evidence = report.evidence.get()
+    assert photo.get_attribute("src") == f"/evidence/{evidence.pk}/thumbnail/"
+    photo.scroll_into_view_if_needed()
+    public.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
+    )
+    assert photo.evaluate("img => img.naturalWidth") == 96
     response = public.request.get(base + photo.get_attribute("src"))
     assert response.status == 200
     assert response.headers["content-type"] == "image/jpeg"
+    link = photo.locator("xpath=..")
+    assert link.get_attribute("href") == f"/evidence/{evidence.pk}/"
+    full = public.request.get(base + link.get_attribute("href"))
+    assert Image.open(io.BytesIO(full.body())).size == (640, 480)
     # No personal data: neither the officer's nor the reviewer's name.
     for person in Person.objects.filter(user__username__in=["unit_officer", "county_admin"]):
         expect(main).not_to_contain_text(person.name)

@@ -12,7 +12,7 @@ The functions live in modules by subject and are all named here, so callers writ
 
 * ``validation``: one validator for forms, imports, the API and adjustments;
 * ``programmes``: programmes, the draft list, publishing, the public fields and snapshots;
-* ``progress``: progress reports, their review, acceptance of delivery;
+* ``progress``: progress reports, their review and evidence, acceptance of delivery;
 * ``adjustments``: proposing, deciding and withdrawing adjustments;
 * ``history``: the list on a date and between dates;
 * ``figures``: the headline figures and their formulas;
@@ -36,7 +36,7 @@ from .programmes import (
     update_commitment,
     with_details,
 )
-from .progress import accept_delivery, clean_evidence, review_progress, sniff, submit_progress
+from .progress import accept_delivery, review_progress, set_evidence_public, submit_progress
 from .reminders import send_reminders
 from .validation import FIELDS, REQUIRED, clean_commitment
 
@@ -50,7 +50,6 @@ __all__ = [
     "add_commitment",
     "add_commitments",
     "clean_commitment",
-    "clean_evidence",
     "create_programme",
     "decide_adjustment",
     "ensure_categories",
@@ -63,8 +62,8 @@ __all__ = [
     "publish_programme",
     "review_progress",
     "send_reminders",
+    "set_evidence_public",
     "snapshot_row",
-    "sniff",
     "submit_progress",
     "summaries",
     "summary",

@@ -1,22 +1,20 @@
 """Progress reports: the unit reports, the county office reviews; only accepted progress reaches
-the public page. And the county office's acceptance (验收) of a delivered commitment."""
+the public page. The reviewer publishes or withdraws each evidence file. And the county office's
+acceptance (验收) of a delivered commitment."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shishi.audit.services import diff, record
+from shishi.evidence import services as evidence_files
 from shishi.notifications.services import handled
 from shishi.orgs.access import holders
 
@@ -35,64 +33,6 @@ from ..models import (
 from .common import deny, now_or, require, require_county, tell
 from .programmes import public_fields, snapshot
 from .validation import clean_decimal
-
-SIGNATURES = [
-    (b"\xff\xd8\xff", Evidence.Kind.JPEG),
-    (b"\x89PNG\r\n\x1a\n", Evidence.Kind.PNG),
-    (b"%PDF-", Evidence.Kind.PDF),
-]
-
-
-def sniff(head: bytes) -> str | None:
-    """The evidence type from a file's first bytes, or None when it is not an allowed type."""
-    for magic, kind in SIGNATURES:
-        if head.startswith(magic):
-            return kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return Evidence.Kind.WEBP
-    return None
-
-
-def clean_evidence(upload) -> tuple[str, bytes]:
-    """(content type, bytes to store) for an upload, checked by content; photos are re-encoded
-    without their metadata (location, camera) and at most 2,000 pixels on a side."""
-    name = getattr(upload, "name", "") or ""
-    limit = settings.EVIDENCE_MAX_BYTES
-    if upload.size == 0:
-        raise ValidationError(_("%(name)s is empty.") % {"name": name})
-    if upload.size > limit:
-        raise ValidationError(
-            _("%(name)s is larger than %(mb)s MB.") % {"name": name, "mb": limit // (1024 * 1024)}
-        )
-    data = upload.read()
-    kind = sniff(data[:16])
-    if kind is None:
-        raise ValidationError(
-            _("%(name)s is not a photo (JPEG, PNG, WebP) or a PDF.") % {"name": name}
-        )
-    if kind == Evidence.Kind.PDF:
-        if b"%%EOF" not in data[-2048:]:
-            raise ValidationError(_("%(name)s is not a complete PDF.") % {"name": name})
-        return kind, data
-    from PIL import Image, ImageOps
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image)
-            image.thumbnail((2000, 2000))
-            out = io.BytesIO()
-            if kind == Evidence.Kind.PNG:
-                image.save(out, "PNG", optimize=True)
-            else:
-                image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
-                kind = Evidence.Kind.JPEG
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(
-            _("%(name)s could not be read as a picture.") % {"name": name}
-        ) from None
-    return kind, out.getvalue()
 
 
 @transaction.atomic
@@ -140,10 +80,11 @@ def submit_progress(
         number = clean_decimal(value, f"target_{key}", errors)
         if number is not None:
             values[str(target.pk)] = str(number)
+    # Every file is checked before anything is written: one refused file stores none.
     cleaned_files = []
     for upload in files or []:
         try:
-            cleaned_files.append((upload, *clean_evidence(upload)))
+            cleaned_files.append(evidence_files.clean(upload))
         except ValidationError as exc:
             errors.setdefault("files", []).extend(exc.messages)
     if errors:
@@ -158,19 +99,10 @@ def submit_progress(
         submitted_by=actor,
         submitted_at=now_or(actor, at),
     )
-    for upload, kind, data in cleaned_files:
-        digest = hashlib.sha256(data).hexdigest()
-        evidence = Evidence(
-            report=report,
-            content_type=kind,
-            size=len(data),
-            sha256=digest,
-            original_name=(getattr(upload, "name", "") or "")[:200],
-            # PDFs may carry names and ID numbers: kept internal until a reviewer says otherwise.
-            is_public=kind != Evidence.Kind.PDF,
-        )
-        evidence.file.save("evidence", ContentFile(data), save=False)
-        evidence.save()
+    for cleaned in cleaned_files:
+        # Photos public (once the report is accepted), PDFs internal until a reviewer publishes
+        # them (set_evidence_public): the shared rule of shishi.evidence.
+        evidence_files.store(Evidence(report=report), cleaned)
     record(
         actor,
         "commitments.report.submitted",
@@ -317,3 +249,34 @@ def accept_delivery(
         data={"note": (note or "").strip()},
     )
     return commitment
+
+
+@transaction.atomic
+def set_evidence_public(actor, evidence: Evidence, public: bool) -> Evidence:
+    """Publish an evidence file of a report (the public page shows it once the report is
+    accepted) or withdraw it. A PDF starts internal because it may carry names, ID numbers or
+    phone numbers: a reviewer of the county reads it and publishes it, and never the report's
+    own author (a second pair of eyes); any reviewer may withdraw. Publishing what is already
+    public (or withdrawing what is not) changes nothing and records nothing."""
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    report = ProgressReport.objects.select_related("county").get(pk=evidence.report_id)
+    require_county(actor, caccess.REVIEW_PROGRESS, report.county)
+    if public and actor is not None and actor.pk == report.submitted_by_id:
+        raise deny(_("A document is published by someone other than the report's author."))
+    public = bool(public)
+    if evidence.is_public == public:
+        return evidence
+    evidence.is_public = public
+    evidence.save(update_fields=["is_public"])
+    record(
+        actor,
+        "commitments.evidence.published" if public else "commitments.evidence.withdrawn",
+        evidence,
+        changes={"is_public": [not public, public]},
+        data={"report": report.pk, "commitment": report.commitment_id},
+        county_id=report.county_id,
+        # The public page shows the evidence of accepted reports only: before acceptance the
+        # change shows nowhere yet, and the county's cached pages stay.
+        public=report.state == ProgressReport.State.ACCEPTED,
+    )
+    return evidence

@@ -187,7 +187,7 @@ def test_a_text_file_named_jpg_is_refused_by_its_content(users, commitment, clie
         report_url(commitment), {"text": "主体完工", "percent_complete": "60", "files": [fake]}
     )
     assert response.status_code == 200
-    assert "site.jpg is not a photo (JPEG, PNG, WebP) or a PDF." in response.text
+    assert "site.jpg is not a photo (JPEG, PNG, WebP, HEIC) or a PDF." in response.text
     assert "choose the files again" in response.text
     nothing_written(before)
     assert not Notification.objects.exists()
@@ -317,7 +317,8 @@ def test_the_reviewer_sees_text_figures_target_changes_and_evidence(users, commi
     assert "100 个" in html and "<strong>300 个</strong>" in html
     document, photo = report.evidence.order_by("content_type")
     assert f'href="{reverse("commitments:evidence", args=[document.pk])}"' in html
-    assert f'src="{reverse("commitments:evidence", args=[photo.pk])}"' in html
+    assert f'src="{reverse("commitments:evidence_thumbnail", args=[photo.pk])}"' in html
+    assert f'href="{reverse("commitments:evidence", args=[photo.pk])}"' in html
     assert "测试unit_officer" in html
     assert 'value="accept"' in html and 'value="return"' in html
 
@@ -435,7 +436,7 @@ def test_the_commitment_page_shows_every_report_with_its_author_and_evidence(
     assert html.count("测试unit_officer") == 3
     assert "Returned: 太简略" in html and "awaiting review" in html and "accepted" in html
     photo = accepted.evidence.get()
-    assert f'src="{reverse("commitments:evidence", args=[photo.pk])}"' in html
+    assert f'src="{reverse("commitments:evidence_thumbnail", args=[photo.pk])}"' in html
     assert f'href="{report_url(commitment)}"' in html
     for kind in ["change", "defer", "cancel", "split"]:
         url = reverse("commitments:adjustment_new", args=[commitment.programme_id, kind])

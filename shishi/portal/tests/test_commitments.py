@@ -347,7 +347,9 @@ def test_the_detail_shows_the_commitment_and_its_accepted_report_with_its_photo(
     assert "幼儿园主体结构已封顶" in text
     photo = Evidence.objects.get(report=listing["photo_report"], content_type="image/jpeg")
     assert f'href="{reverse("portal:evidence", args=[photo.pk])}"' in text
-    assert f'src="{reverse("portal:evidence", args=[photo.pk])}"' in text
+    # The page shows the thumbnail; the full photo loads only when the visitor follows it.
+    assert f'src="{reverse("portal:evidence_thumbnail", args=[photo.pk])}"' in text
+    assert f'src="{reverse("portal:evidence", args=[photo.pk])}"' not in text
     assert "新增学位" in text and "0 → 535" in text
     assert "主体完工" in text
     assert c1.title in text
@@ -441,6 +443,95 @@ def test_evidence_whose_file_is_gone_is_not_found(client, listing):
     photo = Evidence.objects.get(report=listing["photo_report"], content_type="image/jpeg")
     photo.file.storage.delete(photo.file.name)
     assert client.get(reverse("portal:evidence", args=[photo.pk])).status_code == 404
+
+
+def thumbnail(evidence) -> str:
+    return reverse("portal:evidence_thumbnail", args=[evidence.pk])
+
+
+def test_the_thumbnail_of_a_public_photo_is_served_inline_at_most_96_pixels(client, listing):
+    photo = Evidence.objects.get(report=listing["photo_report"], content_type="image/jpeg")
+    response = client.get(thumbnail(photo))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert (
+        response["Content-Disposition"] == f'inline; filename="evidence-{photo.pk}-thumbnail.jpg"'
+    )
+    small = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert small.format == "JPEG" and max(small.size) <= 96
+
+
+def test_a_photo_and_its_thumbnail_stream_past_the_page_cache(client, listing, page_cache):
+    photo = Evidence.objects.get(report=listing["photo_report"], content_type="image/jpeg")
+    for path in [reverse("portal:evidence", args=[photo.pk]), thumbnail(photo)] * 2:
+        response = client.get(path)
+        assert response.status_code == 200 and response.streaming
+        assert "X-Page-Cache" not in response
+
+
+def test_the_public_page_shows_thumbnails_and_links_the_full_photo(client, listing, tree, users):
+    programme = listing["programme"]
+    report = accepted(users, listing["c"][4], "书屋改造过半", files=[jpeg("a.jpg"), jpeg("b.jpg")])
+    text = client.get(url("commitment", programme, 4)).text
+    for photo in report.evidence.all():
+        full = reverse("portal:evidence", args=[photo.pk])
+        assert f'<a href="{full}"><img src="{thumbnail(photo)}"' in text
+        assert f'src="{full}"' not in text
+
+
+def test_thumbnails_follow_the_rule_of_the_photos(client, listing, users):
+    waiting, returned = listing["waiting"], listing["returned"]
+    for report in [waiting, returned]:
+        [photo] = report.evidence.all()
+        assert photo.thumbnail
+        assert client.get(thumbnail(photo)).status_code == 404
+    document = Evidence.objects.get(report=listing["photo_report"], content_type="application/pdf")
+    assert client.get(thumbnail(document)).status_code == 404
+    assert client.get(reverse("portal:evidence_thumbnail", args=[999999])).status_code == 404
+
+
+def test_a_withdrawn_photo_and_its_thumbnail_are_gone_from_the_public_page(client, listing, users):
+    photo = Evidence.objects.get(report=listing["photo_report"], content_type="image/jpeg")
+    services.set_evidence_public(users["county_admin"], photo, False)
+    text = client.get(url("commitment", listing["programme"], 1)).text
+    assert thumbnail(photo) not in text
+    assert client.get(thumbnail(photo)).status_code == 404
+    assert client.get(reverse("portal:evidence", args=[photo.pk])).status_code == 404
+
+
+def test_nothing_of_a_programme_that_is_not_public_is_served(client, listing):
+    photo = Evidence.objects.get(report=listing["photo_report"], content_type="image/jpeg")
+    assert client.get(thumbnail(photo)).status_code == 200
+    Programme.objects.filter(pk=listing["programme"].pk).update(status=Programme.Status.DRAFT)
+    assert client.get(thumbnail(photo)).status_code == 404
+    assert client.get(reverse("portal:evidence", args=[photo.pk])).status_code == 404
+
+
+def test_a_thumbnail_whose_file_is_gone_is_not_found(client, listing):
+    photo = Evidence.objects.get(report=listing["photo_report"], content_type="image/jpeg")
+    photo.thumbnail.storage.delete(photo.thumbnail.name)
+    assert client.get(thumbnail(photo)).status_code == 404
+
+
+def test_a_document_the_reviewer_publishes_reaches_the_cached_public_page(
+    en, listing, users, page_cache
+):
+    document = Evidence.objects.get(report=listing["photo_report"], content_type="application/pdf")
+    path = url("commitment", listing["programme"], 1)
+    document_url = reverse("portal:evidence", args=[document.pk])
+    assert document_url not in en.get(path).text
+    assert en.get(path)["X-Page-Cache"] == "hit"
+    services.set_evidence_public(users["county_admin"], document, True)
+    response = en.get(path)
+    assert response["X-Page-Cache"] == "miss"
+    # The photo is evidence 1 of the report, the document 2.
+    assert f'<a href="{document_url}">Evidence document 2 (PDF)</a>' in response.text
+    served = en.get(document_url)
+    assert served.status_code == 200 and served["Content-Type"] == "application/pdf"
+    services.set_evidence_public(users["county_admin"], document, False)
+    assert document_url not in en.get(path).text
+    assert en.get(document_url).status_code == 404
 
 
 # --- the change log -----------------------------------------------------------------------------------
