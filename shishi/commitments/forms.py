@@ -47,7 +47,8 @@ class ReportForm(forms.Form):
         label=_("Photos and PDF documents"),
         required=False,
         widget=MultipleFileInput(
-            attrs={"accept": "image/*,application/pdf", "capture": "environment"}
+            # .heic/.heif named too: desktop browsers may not count them as image/*.
+            attrs={"accept": "image/*,.heic,.heif,application/pdf", "capture": "environment"}
         ),
     )
 

@@ -118,7 +118,7 @@ def test_the_form_is_made_for_a_phone_camera_and_says_the_size_limit(users, comm
     html = response.text
     assert 'enctype="multipart/form-data"' in html
     tag = html[html.index('<input type="file"') :].split(">", 1)[0]
-    for attr in ['name="files"', "multiple", 'accept="image/*,application/pdf"']:
+    for attr in ['name="files"', "multiple", 'accept="image/*,.heic,.heif,application/pdf"']:
         assert attr in tag
     assert 'capture="environment"' in tag
     assert "at most 10 MB each" in html
