@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from playwright.sync_api import Browser, Page, Response, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from shishi.orgs.demo import build_province, ensure_demo_logins
 from shishi.orgs.models import Org, Role, RoleKind
+
+from .support import DESKTOP, PHONE
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,18 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 STRICT = os.environ.get("SHISHI_STRICT") == "1"
-
-# The phones and desktops of a county in China. The site itself ignores the browser's language
-# and opens in Chinese until the switcher says otherwise.
-LOCALE = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
-PHONE = {
-    "viewport": {"width": 360, "height": 740},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    **LOCALE,
-}
-DESKTOP = {"viewport": {"width": 1280, "height": 800}, **LOCALE}
 
 
 @pytest.fixture(scope="session")
@@ -132,13 +122,3 @@ def demo(transactional_db) -> Demo:
     ensure_demo_logins(county)
     town = Role.objects.get(user__username="town_admin", kind=RoleKind.TOWN_ADMIN).org
     return Demo(county=county, town=town)
-
-
-def sign_in(page: Page, base_url: str, username: str, password: str) -> Response:
-    """Fill in the sign-in form and submit it; the response of the page it ends on."""
-    page.goto(f"{base_url}/login/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(password)
-    with page.expect_navigation() as navigation:
-        page.locator("main form button[type=submit]").click()
-    return navigation.value

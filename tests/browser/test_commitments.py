@@ -16,7 +16,7 @@ from shishi.commitments.models import Adjustment, ProgressReport, Status
 from shishi.orgs.demo import DEMO_PASSWORD
 from shishi.orgs.models import Org, OrgKind, Person
 
-from .conftest import DESKTOP, sign_in
+from .support import DESKTOP, sign_in
 
 pytestmark = pytest.mark.browser
 

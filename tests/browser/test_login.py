@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from shishi.orgs.demo import DEMO_PASSWORD
 from shishi.orgs.models import User
 
-from .conftest import sign_in
+from .support import sign_in
 
 pytestmark = pytest.mark.browser
 

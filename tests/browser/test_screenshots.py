@@ -12,7 +12,7 @@ from playwright.sync_api import Page, Response, expect
 
 from shishi.orgs.demo import DEMO_PASSWORD
 
-from .conftest import sign_in
+from .support import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from shishi.commitments.models import Adjustment
 from shishi.orgs.demo import DEMO_PASSWORD
 from shishi.orgs.models import Org, OrgKind, User
 
-from .conftest import sign_in
+from .support import sign_in
 
 pytestmark = pytest.mark.browser
 

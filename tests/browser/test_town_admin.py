@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from shishi.orgs.demo import DEMO_PASSWORD
 from shishi.orgs.models import Org, OrgKind, Person
 
-from .conftest import sign_in
+from .support import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,28 @@
+"""What the browser tests share besides fixtures: the windows of the phones and desktops they
+open, and signing in. Test modules import from here (never from conftest or each other)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, Response
+
+# The phones and desktops of a county in China. The site itself ignores the browser's language
+# and opens in Chinese until the switcher says otherwise.
+LOCALE = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    **LOCALE,
+}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}, **LOCALE}
+
+
+def sign_in(page: Page, base_url: str, username: str, password: str) -> Response:
+    """Fill in the sign-in form and submit it; the response of the page it ends on."""
+    page.goto(f"{base_url}/login/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    with page.expect_navigation() as navigation:
+        page.locator("main form button[type=submit]").click()
+    return navigation.value
