@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "shishi.audit",
     "shishi.evidence",
+    "shishi.ledger",
     "shishi.orgs",
     "shishi.workdays",
     "shishi.notifications",

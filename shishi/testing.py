@@ -79,6 +79,24 @@ def commitment_data(unit, title: str, category: str = "education", *, due_in: in
     }
 
 
+def item_2026(tree, **overrides) -> dict:
+    """A commitment of the education bureau on a 2026 list (新建公办幼儿园, 1 January to 31 October,
+    one target and one milestone), for the services' tests; ``overrides`` adds or replaces fields."""
+    data = {
+        "title": "新建公办幼儿园",
+        "category": "old-young",
+        "lead_official": "副县长",
+        "responsible_unit": tree["dept"],
+        "budget_planned": "45000000",
+        "start_date": "2026-01-01",
+        "deadline": "2026-10-31",
+        "targets": [{"name": "新建公办幼儿园", "unit": "所", "target_value": "5"}],
+        "milestones": [{"title": "开工", "planned_date": "2026-03-01"}],
+    }
+    data.update(overrides)
+    return data
+
+
 def make_programme(county, year: int, rows: list[dict], *, publish: bool = True, published_at=None):
     """A programme of ``county`` with ``rows``, made by the system and published at
     ``published_at`` (default: 30 days ago; the system may date it) unless ``publish`` is false."""

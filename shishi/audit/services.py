@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -72,6 +75,43 @@ def _chain_of(county_id: int | None) -> int:
     return county_id or GLOBAL_CHAIN
 
 
+# Inside ``deferred()``, entries wait here and are written together when the block ends.
+_pending: ContextVar[list[_Item] | None] = ContextVar("audit_pending", default=None)
+
+
+@dataclass
+class _Item:
+    """One entry as the caller described it, before it has a place in its chain."""
+
+    actor: Any
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    changes: dict
+    data: dict
+    county_id: int | None
+    public: bool
+    time: dt.datetime
+
+
+def _item(actor, action, obj, changes, data, county_id, public, now=None) -> _Item:
+    if county_id is None and obj is not None:
+        county_id = getattr(obj, "county_id", None)
+    return _Item(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        changes=_plain(dict(changes or {})),
+        data=_plain(dict(data or {})),
+        county_id=county_id,
+        public=public,
+        time=now or timezone.now(),
+    )
+
+
 def record(
     actor,
     action: str,
@@ -81,48 +121,21 @@ def record(
     data: Mapping | None = None,
     county_id: int | None = None,
     public: bool = True,
-) -> Entry:
+) -> None:
     """Append one entry to its county's chain (the county of ``obj``, or ``county_id``).
 
     Call inside the service's transaction, so the change and its entry land together or not at
     all. Writers of one county queue on its chain's head, so the chain never forks; writers of
     other counties do not wait. ``public=False`` says the change shows nowhere in public (a
-    refused request, an export, a token): public pages cached for the county stay valid.
+    refused request, an export, a token): public pages cached for the county stay valid. Inside
+    ``deferred()`` the entry waits and is written with the others when the block ends.
     """
-    ctx = current.get()
-    if county_id is None and obj is not None:
-        county_id = getattr(obj, "county_id", None)
-    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    with transaction.atomic():
-        head = _lock_head(_chain_of(county_id))
-        entry = Entry(
-            chain=head.chain,
-            chain_seq=head.seq + 1,
-            time=timezone.now(),
-            actor=actor_obj,
-            actor_label=actor_obj.get_username() if actor_obj else "system",
-            action=action,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-            object_repr=str(obj)[:200] if obj is not None else "",
-            changes=_plain(dict(changes or {})),
-            data=_plain(dict(data or {})),
-            request_id=ctx.request_id,
-            ip=ctx.ip,
-            county_id=county_id,
-            prev_hash=head.hash,
-        )
-        entry.hash = link(entry.prev_hash, entry.payload())
-        entry.save()
-        _advance(head, entry.chain_seq, entry.hash, public)
-    return entry
-
-
-def _advance(head: Head, seq: int, hash_: str, public: bool) -> None:
-    fields = {"seq": seq, "hash": hash_}
-    if public:
-        fields["public"] = F("public") + 1
-    Head.objects.filter(chain=head.chain).update(**fields)
+    item = _item(actor, action, obj, changes, data, county_id, public)
+    pending = _pending.get()
+    if pending is not None:
+        pending.append(item)
+    else:
+        _write([item])
 
 
 def record_many(
@@ -135,49 +148,81 @@ def record_many(
     """Append one entry per (object, changes, data), the same entries ``record`` would write, in
     a few queries per thousand: the bulk paths (imports of thousands of rows).
 
-    Entries go to the chain of each object's county. Call it as late in the transaction as
-    possible: from here to the commit, the chains' heads stay locked.
+    Call it as late in the transaction as possible: from here to the commit, the chains' heads
+    stay locked. Inside ``deferred()`` the entries wait for the block's end like ``record``'s.
     """
+    now = timezone.now()
+    batch = [_item(actor, action, o, c, d, None, public, now) for o, c, d in items]
+    pending = _pending.get()
+    if pending is not None:
+        pending.extend(batch)
+    else:
+        _write(batch)
+    return len(batch)
+
+
+@contextmanager
+def deferred(*, write: bool = True) -> Iterator[list[_Item]]:
+    """Collect the entries that ``record`` and ``record_many`` make inside the block and write
+    them all when it ends, in a few queries per thousand, taking each chain's lock only then.
+
+    A long bulk write (an import of 100,000 rows) then holds the chains' heads for the seconds
+    its entries take, not for its whole write phase, and other writers of the county do not
+    wait behind it. With ``write=False`` (a dry run, rolled back anyway) nothing is written and
+    no lock is taken. Use it inside the transaction of the writes: if the block raises, the
+    collected entries are dropped with it.
+    """
+    items: list[_Item] = []
+    token = _pending.set(items)
+    try:
+        yield items
+    finally:
+        _pending.reset(token)
+    if write and items:
+        _write(items)
+
+
+def _write(items: list[_Item]) -> None:
+    """Write ``items`` to their chains: per chain, lock the head, bulk-insert, advance the head."""
     ctx = current.get()
-    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    label = actor_obj.get_username() if actor_obj else "system"
-    by_chain: dict[int, list] = {}
-    for obj, changes, data in items:
-        by_chain.setdefault(_chain_of(getattr(obj, "county_id", None)), []).append(
-            (obj, changes, data)
-        )
-    written = 0
+    by_chain: dict[int, list[_Item]] = {}
+    for item in items:
+        by_chain.setdefault(_chain_of(item.county_id), []).append(item)
     with transaction.atomic():
         # Heads are locked in one order, so two bulk writers never wait on each other in a cycle.
         for chain in sorted(by_chain):
             head = _lock_head(chain)
-            seq, prev, now = head.seq, head.hash, timezone.now()
+            seq, prev = head.seq, head.hash
             entries = []
-            for obj, changes, data in by_chain[chain]:
+            for item in by_chain[chain]:
                 seq += 1
                 entry = Entry(
                     chain=chain,
                     chain_seq=seq,
-                    time=now,
-                    actor=actor_obj,
-                    actor_label=label,
-                    action=action,
-                    object_type=obj._meta.label_lower,
-                    object_id=str(obj.pk),
-                    object_repr=str(obj)[:200],
-                    changes=_plain(dict(changes or {})),
-                    data=_plain(dict(data or {})),
+                    time=item.time,
+                    actor=item.actor,
+                    actor_label=item.actor.get_username() if item.actor else "system",
+                    action=item.action,
+                    object_type=item.object_type,
+                    object_id=item.object_id,
+                    object_repr=item.object_repr,
+                    changes=item.changes,
+                    data=item.data,
                     request_id=ctx.request_id,
                     ip=ctx.ip,
-                    county_id=getattr(obj, "county_id", None),
+                    county_id=item.county_id,
                     prev_hash=prev,
                 )
                 entry.hash = prev = link(entry.prev_hash, entry.payload())
                 entries.append(entry)
-            Entry.objects.bulk_create(entries, batch_size=1000)
-            _advance(head, seq, prev, public)
-            written += len(entries)
-    return written
+            if len(entries) == 1:
+                entries[0].save()
+            else:
+                Entry.objects.bulk_create(entries, batch_size=1000)
+            fields: dict[str, Any] = {"seq": seq, "hash": prev}
+            if any(item.public for item in by_chain[chain]):
+                fields["public"] = F("public") + 1
+            Head.objects.filter(chain=chain).update(**fields)
 
 
 # --- versions: one conflict error for every record edited by two people at once ----------------

@@ -18,17 +18,14 @@ so memory does not grow with the list.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from shishi.lib import xlsx
+from shishi.ledger.exporter import OpenData
 
 from . import services
 from .lights import light_of
@@ -68,20 +65,40 @@ FIELDS: dict[str, Any] = {
     "merged_into": _("the number of the commitment it was merged into, if any"),
 }
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+STATUS = list(FIELDS).index("status")
 
 
-class OpenDataExporter:
+class OpenDataExporter(OpenData):
     """One published programme's list; ``iter_csv`` and ``iter_json`` yield the file in pieces."""
 
+    fields = FIELDS
+    figures = services.FIGURES
+    json_items = "commitments"
+
     def __init__(self, programme: Programme, today: dt.date | None = None):
+        super().__init__()
         self.programme = programme
         self.today = today or timezone.localdate()
-        self.counts: Counter[str] = Counter()
 
     def filename(self, fmt: str) -> str:
         return f"commitments-{self.programme.county.code}-{self.programme.year}.{fmt}"
 
-    def rows(self) -> Iterator[dict[str, Any]]:
+    def tally(self, row: list[Any]) -> list[str]:
+        return [row[STATUS]]
+
+    def computed(self) -> dict[str, Any]:
+        return services.figures(dict(self.counts))
+
+    def json_head(self) -> dict[str, Any]:
+        p = self.programme
+        return {
+            "programme": {"id": p.pk, "year": p.year, "title": p.title, "status": p.status},
+            "county": {"code": p.county.code, "name": p.county.name},
+            "as_of": self.today,
+            **super().json_head(),
+        }
+
+    def rows(self) -> Iterator[list[Any]]:
         p = self.programme
         language = get_language() or ""
         commitments = (
@@ -90,63 +107,34 @@ class OpenDataExporter:
             .order_by("number")
         )
         for c in commitments.iterator(chunk_size=CHUNK):
-            self.counts[c.status] += 1
             light = light_of(c, self.today)
-            yield {
-                "programme": p.pk,
-                "year": p.year,
-                "county_code": p.county.code,
-                "county": p.county.name,
-                "number": c.number,
-                "title": c.title,
-                "category": c.category.code,
-                "category_name": c.category.label(language),
-                "responsible_unit_code": c.responsible_unit.code,
-                "responsible_unit": c.responsible_unit.name,
-                "lead_official": c.lead_official,
-                "status": c.status,
-                "status_name": str(c.get_status_display()),
-                "on_list": 0 if c.status in REMOVED else 1,
-                "delivered": 1 if c.status in DONE else 0,
-                "percent_complete": c.percent_complete,
-                "budget_planned": c.budget_planned,
-                "budget_spent": c.budget_spent,
-                "start_date": c.start_date,
-                "deadline": c.deadline,
-                "delivered_on": c.delivered_on,
-                "light": str(light) if light is not None else None,
-                "merged_into": c.merged_into.number if c.merged_into_id else None,
-            }
-
-    def iter_csv(self) -> Iterator[bytes]:
-        """The CSV (``xlsx.iter_csv``: UTF-8 with a BOM, formulas neutralised, as every export)."""
-        return xlsx.iter_csv(list(FIELDS), (row.values() for row in self.rows()))
-
-    def iter_json(self) -> Iterator[bytes]:
-        def dump(value: Any) -> str:
-            return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
-
-        p = self.programme
-        head = {
-            "programme": {"id": p.pk, "year": p.year, "title": p.title, "status": p.status},
-            "county": {"code": p.county.code, "name": p.county.name},
-            "as_of": self.today,
-            "fields": {name: str(text) for name, text in FIELDS.items()},
-        }
-        yield (dump(head)[:-1] + ', "commitments": [').encode()
-        pieces: list[str] = []
-        for n, row in enumerate(self.rows()):
-            pieces.append(("," if n else "") + "\n" + dump(row))
-            if len(pieces) == 100:
-                yield "".join(pieces).encode()
-                pieces.clear()
-        figures = services.figures(dict(self.counts))
-        formulas = {name: str(text) for name, text in services.FORMULAS.items()}
-        tail = f'\n], "figures": {dump(figures)}, "formulas": {dump(formulas)}}}\n'
-        yield ("".join(pieces) + tail).encode()
+            yield [
+                p.pk,
+                p.year,
+                p.county.code,
+                p.county.name,
+                c.number,
+                c.title,
+                c.category.code,
+                c.category.label(language),
+                c.responsible_unit.code,
+                c.responsible_unit.name,
+                c.lead_official,
+                c.status,
+                str(c.get_status_display()),
+                0 if c.status in REMOVED else 1,
+                1 if c.status in DONE else 0,
+                c.percent_complete,
+                c.budget_planned,
+                c.budget_spent,
+                c.start_date,
+                c.deadline,
+                c.delivered_on,
+                str(light) if light is not None else None,
+                c.merged_into.number if c.merged_into_id else None,
+            ]
 
 
 def open_data(programme: Programme, fmt: str) -> Iterator[bytes]:
     """The open-data file of ``programme`` in ``fmt`` ("csv" or "json"), in pieces."""
-    exporter = OpenDataExporter(programme)
-    return exporter.iter_csv() if fmt == "csv" else exporter.iter_json()
+    return OpenDataExporter(programme).iter_format(fmt)

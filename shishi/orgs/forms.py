@@ -94,10 +94,3 @@ class LoginCreateForm(forms.Form):
     password = forms.CharField(
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(label=_("Excel file (.xlsx)"))
-    dry_run = forms.BooleanField(
-        label=_("Check only (dry run): write nothing"), required=False, initial=True
-    )

@@ -20,7 +20,7 @@ The functions live in modules by subject and are all named here, so callers writ
 """
 
 from .adjustments import decide_adjustment, propose_adjustment, withdraw_adjustment
-from .figures import FORMULAS, figures, summaries, summary
+from .figures import FIGURES, FORMULAS, figures, summaries, summary
 from .history import list_diff, list_on
 from .programmes import (
     DEFAULT_CATEGORIES,
@@ -43,6 +43,7 @@ from .validation import FIELDS, REQUIRED, clean_commitment
 __all__ = [
     "DEFAULT_CATEGORIES",
     "FIELDS",
+    "FIGURES",
     "FORMULAS",
     "REQUIRED",
     "WRITE_CHUNK",

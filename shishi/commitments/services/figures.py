@@ -2,37 +2,52 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count
 from django.utils.translation import gettext_lazy
 
+from shishi.lib.figures import Figure, FigureSet, percent
+
 from ..models import DONE, OPEN, REMOVED, Commitment, Programme, Status
 
-FORMULAS = {
-    "on_list": gettext_lazy("on the list = every commitment not cancelled or merged away"),
-    "delivered": gettext_lazy("delivered = commitments delivered or accepted"),
-    "open": gettext_lazy("open = commitments planned, in progress or deferred"),
-    "removed": gettext_lazy("removed = commitments cancelled or merged into another"),
-    "rate": gettext_lazy("rate = delivered ÷ on the list × 100, to one decimal"),
-}
+
+def _sum(statuses) -> Any:
+    return lambda counts, _figures: sum(counts.get(s, 0) for s in statuses)
+
+
+# The headline figures of a programme, in the order they are computed: the one place their
+# formulas live. The public page, the API and the open data all compute them here.
+FIGURES = FigureSet(
+    Figure(
+        "on_list",
+        gettext_lazy("on the list = every commitment not cancelled or merged away"),
+        _sum([s for s in Status.values if s not in REMOVED]),
+    ),
+    Figure(
+        "delivered",
+        gettext_lazy("delivered = commitments delivered or accepted"),
+        _sum(DONE),
+    ),
+    Figure("open", gettext_lazy("open = commitments planned, in progress or deferred"), _sum(OPEN)),
+    Figure(
+        "removed",
+        gettext_lazy("removed = commitments cancelled or merged into another"),
+        _sum(REMOVED),
+    ),
+    Figure(
+        "rate",
+        gettext_lazy("rate = delivered ÷ on the list × 100, to one decimal"),
+        lambda _counts, f: percent(f["delivered"], f["on_list"]),
+    ),
+)
+FORMULAS = FIGURES.formulas
 
 
 def figures(counts: dict[str, int]) -> dict:
-    """The headline figures from counts by status: the one place their formulas live.
-
-    on the list = every commitment not cancelled or merged away;
-    delivered = those delivered or accepted; rate = delivered ÷ on the list.
-    """
+    """The headline figures (``FIGURES``) from counts by status, with the counts themselves."""
     counts = {s: counts.get(s, 0) for s in Status.values}
-    on_list = sum(counts[s] for s in Status.values if s not in REMOVED)
-    delivered = sum(counts[s] for s in DONE)
-    return {
-        "on_list": on_list,
-        "delivered": delivered,
-        "open": sum(counts[s] for s in OPEN),
-        "removed": sum(counts[s] for s in REMOVED),
-        "rate": round(delivered * 100 / on_list, 1) if on_list else 0.0,
-        "counts": counts,
-    }
+    return {**FIGURES.compute(counts), "counts": counts}
 
 
 def summary(programme: Programme) -> dict:

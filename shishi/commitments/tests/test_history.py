@@ -8,8 +8,7 @@ import time_machine
 
 from shishi.commitments import services
 from shishi.commitments.models import Status
-
-from .test_services import item, number, programme  # noqa: F401 (fixture)
+from shishi.testing import item_2026, number
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +20,14 @@ def moment(month: int, day: int) -> dt.datetime:
 
 
 @pytest.fixture
-def year(programme, tree, users):  # noqa: F811 (the imported fixture)
+def year(programme, tree, users):
     """A list published on 20 January; in May a deferral of item 1 and an accepted report on
     item 2; in August item 3 is cancelled and an item added; in September item 2 is delivered."""
     admin, officer = users["county_admin"], users["unit_officer"]
     with time_machine.travel(moment(1, 10), tick=False):
-        services.add_commitment(admin, programme, item(tree, title="新建公办幼儿园"))
-        services.add_commitment(admin, programme, item(tree, title="新增高中学位"))
-        services.add_commitment(admin, programme, item(tree, title="农贸市场改造"))
+        services.add_commitment(admin, programme, item_2026(tree, title="新建公办幼儿园"))
+        services.add_commitment(admin, programme, item_2026(tree, title="新增高中学位"))
+        services.add_commitment(admin, programme, item_2026(tree, title="农贸市场改造"))
     with time_machine.travel(moment(1, 20), tick=False):
         services.publish_programme(admin, programme)
     with time_machine.travel(moment(5, 6), tick=False):
@@ -67,7 +66,7 @@ def year(programme, tree, users):  # noqa: F811 (the imported fixture)
             programme,
             kind="add",
             commitments=[],
-            payload={"commitment": item(tree, title="城区新增停车位")},
+            payload={"commitment": item_2026(tree, title="城区新增停车位")},
             reason="群众诉求集中",
         )
         services.decide_adjustment(admin, add, approve=True)
@@ -141,6 +140,6 @@ def test_the_summary_counts_the_list_and_what_is_delivered(year):
     assert figures["counts"]["deferred"] == 1 and figures["counts"]["cancelled"] == 1
 
 
-def test_the_summary_of_an_empty_programme_is_zero(programme):  # noqa: F811
+def test_the_summary_of_an_empty_programme_is_zero(programme):
     assert services.summary(programme)["rate"] == 0.0
     assert services.summary(programme)["on_list"] == 0

@@ -135,7 +135,7 @@ def test_an_officials_workbook_imports_with_the_right_values(programme, tree):
     result = run(programme, officials_workbook(REALISTIC, merge_rows=[(5, 6)]))
 
     assert result.ok, messages(result)
-    assert (result.counts.created, result.counts.changed) == (3, 0)
+    assert (result.total.created, result.total.changed) == (3, 0)
     assert result.ignored == ["O (备注)"]
     first = commitment(programme, 1)
     assert first.title == "新建公办幼儿园"
@@ -220,7 +220,7 @@ def test_a_dry_run_counts_and_writes_nothing(programme):
     result = run(programme, officials_workbook(REALISTIC), dry_run=True)
 
     assert result.ok and result.dry_run
-    assert result.counts.created == 3
+    assert result.total.created == 3
     assert counts() == before
 
 
@@ -374,7 +374,7 @@ def test_an_export_imports_into_a_new_programme_with_the_same_public_fields(prog
     result = run(other, data, name=f"export.{fmt}")
 
     assert result.ok, messages(result)
-    assert result.counts.created == 4
+    assert result.total.created == 4
     assert listing(other) == listing(programme)
 
 
@@ -419,7 +419,7 @@ def test_re_importing_the_export_into_the_same_draft_changes_nothing(programme, 
     result = run(programme, data)
 
     assert result.ok, messages(result)
-    assert (result.counts.created, result.counts.changed, result.counts.unchanged) == (0, 0, 3)
+    assert (result.total.created, result.total.changed, result.total.unchanged) == (0, 0, 3)
     assert listing(programme) == before
     assert Entry.objects.count() == entries + 1  # the import itself, nothing else
 
@@ -431,7 +431,7 @@ def test_a_changed_row_updates_its_commitment_on_the_draft_list(programme, tree)
     result = run(programme, text.encode("utf-8"), name="清单.csv")
 
     assert result.ok, messages(result)
-    assert (result.counts.created, result.counts.changed, result.counts.unchanged) == (0, 1, 2)
+    assert (result.total.created, result.total.changed, result.total.unchanged) == (0, 1, 2)
     assert commitment(programme, 2).title == "实事二"
 
 

@@ -10,9 +10,8 @@ from shishi.commitments.models import Commitment
 from shishi.notifications.models import Notification
 from shishi.notifications.services import render
 from shishi.orgs.models import RoleKind
+from shishi.testing import item_2026, number
 from shishi.workdays.services import forget
-
-from .test_services import item, number, programme  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +20,7 @@ TODAY = dt.date(2026, 11, 2)
 
 
 @pytest.fixture
-def listed(programme, tree, users):  # noqa: F811 (the imported fixture)
+def listed(programme, tree, users):
     """1 due soon, 2 overdue, 3 on track, 4 delivered (all the education bureau's), 5 the east
     town's, overdue."""
     admin = users["county_admin"]
@@ -33,7 +32,7 @@ def listed(programme, tree, users):  # noqa: F811 (the imported fixture)
         ("农贸市场", "2026-09-30", tree["east"]),
     ]:
         services.add_commitment(
-            admin, programme, item(tree, title=title, deadline=deadline, responsible_unit=unit)
+            admin, programme, item_2026(tree, title=title, deadline=deadline, responsible_unit=unit)
         )
     services.publish_programme(admin, programme)
     forget()  # the plain week: no holidays between 2 and 16 November anyway
@@ -111,8 +110,10 @@ def test_a_deferral_gives_a_new_reminder_for_the_new_deadline(listed, users):
     assert (latest.kind, "2026-11-10" in render(latest)) == ("commitments.due_soon", True)
 
 
-def test_nothing_is_reminded_on_a_draft_or_for_a_removed_commitment(programme, tree, users):  # noqa: F811
-    services.add_commitment(users["county_admin"], programme, item(tree, deadline="2026-10-01"))
+def test_nothing_is_reminded_on_a_draft_or_for_a_removed_commitment(programme, tree, users):
+    services.add_commitment(
+        users["county_admin"], programme, item_2026(tree, deadline="2026-10-01")
+    )
     assert services.send_reminders(TODAY) == 0
     services.publish_programme(users["county_admin"], programme)
     adj = services.propose_adjustment(

@@ -27,45 +27,23 @@ from shishi.commitments.models import (
 from shishi.notifications.models import Notification
 from shishi.notifications.services import render
 from shishi.orgs.models import RoleKind
+from shishi.testing import item_2026, number
 
 pytestmark = pytest.mark.django_db
 
 
-# --- shared set-up (also used by the history and reminder tests) --------------------------------
-
-
-def item(tree, **overrides) -> dict:
-    data = {
-        "title": "新建公办幼儿园",
-        "category": "old-young",
-        "lead_official": "副县长",
-        "responsible_unit": tree["dept"],
-        "budget_planned": "45000000",
-        "start_date": "2026-01-01",
-        "deadline": "2026-10-31",
-        "targets": [{"name": "新建公办幼儿园", "unit": "所", "target_value": "5"}],
-        "milestones": [{"title": "开工", "planned_date": "2026-03-01"}],
-    }
-    data.update(overrides)
-    return data
-
-
-@pytest.fixture
-def programme(tree, users) -> Programme:
-    return services.create_programme(
-        users["county_admin"], county=tree["county"], year=2026, title="2026年测试县民生实事"
-    )
+# --- set-up (the draft ``programme`` is in conftest.py) -------------------------------------------
 
 
 @pytest.fixture
 def published(programme, tree, users) -> Programme:
     """A published list of three: the education bureau's two, the east town's one."""
     admin = users["county_admin"]
-    services.add_commitment(admin, programme, item(tree))
+    services.add_commitment(admin, programme, item_2026(tree))
     services.add_commitment(
         admin,
         programme,
-        item(
+        item_2026(
             tree,
             title="新增高中学位",
             category="education",
@@ -73,13 +51,9 @@ def published(programme, tree, users) -> Programme:
         ),
     )
     services.add_commitment(
-        admin, programme, item(tree, title="东镇农贸市场改造", responsible_unit=tree["east"])
+        admin, programme, item_2026(tree, title="东镇农贸市场改造", responsible_unit=tree["east"])
     )
     return services.publish_programme(admin, programme)
-
-
-def number(programme, n) -> Commitment:
-    return Commitment.objects.get(programme=programme, number=n)
 
 
 def report(users, commitment, **kwargs) -> ProgressReport:
@@ -135,8 +109,8 @@ def test_a_programme_belongs_to_a_county_not_a_town(tree, users):
 
 
 def test_commitments_are_added_to_a_draft_with_numbers_in_order(programme, tree, users):
-    first = services.add_commitment(users["county_admin"], programme, item(tree))
-    second = services.add_commitment(users["county_admin"], programme, item(tree, title="二"))
+    first = services.add_commitment(users["county_admin"], programme, item_2026(tree))
+    second = services.add_commitment(users["county_admin"], programme, item_2026(tree, title="二"))
     assert (first.number, second.number) == (1, 2)
     assert first.targets.get().target_value == Decimal("5.00")
     assert first.milestones.count() == 1
@@ -145,12 +119,12 @@ def test_commitments_are_added_to_a_draft_with_numbers_in_order(programme, tree,
 
 def test_a_town_administrator_cannot_add_to_the_county_list(programme, tree, users):
     with pytest.raises(PermissionDenied):
-        services.add_commitment(users["east_admin"], programme, item(tree))
+        services.add_commitment(users["east_admin"], programme, item_2026(tree))
     assert not programme.commitments.exists()
 
 
 def test_bad_commitment_data_is_refused_with_every_problem(programme, tree, users):
-    bad = item(
+    bad = item_2026(
         tree,
         deadline="2025-12-31",
         budget_planned="-5",
@@ -165,12 +139,12 @@ def test_bad_commitment_data_is_refused_with_every_problem(programme, tree, user
 def test_a_unit_of_another_county_is_refused(programme, tree, users):
     with pytest.raises(ValidationError, match="not a unit of"):
         services.add_commitment(
-            users["county_admin"], programme, item(tree, responsible_unit=tree["city"])
+            users["county_admin"], programme, item_2026(tree, responsible_unit=tree["city"])
         )
 
 
 def test_a_draft_commitment_is_edited_and_its_version_moves(programme, tree, users):
-    c = services.add_commitment(users["county_admin"], programme, item(tree))
+    c = services.add_commitment(users["county_admin"], programme, item_2026(tree))
     c = services.update_commitment(users["county_admin"], c, {"title": "新建幼儿园"}, version=1)
     assert (c.title, c.version) == ("新建幼儿园", 2)
     assert Entry.objects.get(action="commitments.commitment.changed").changes["title"] == [
@@ -180,7 +154,7 @@ def test_a_draft_commitment_is_edited_and_its_version_moves(programme, tree, use
 
 
 def test_a_stale_edit_is_refused_naming_what_changed(programme, tree, users):
-    c = services.add_commitment(users["county_admin"], programme, item(tree))
+    c = services.add_commitment(users["county_admin"], programme, item_2026(tree))
     services.update_commitment(users["county_admin"], c, {"title": "甲"}, version=1)
     with pytest.raises(ValidationError) as exc:
         services.update_commitment(users["county_admin"], c, {"budget_planned": "1"}, version=1)
@@ -191,7 +165,7 @@ def test_a_stale_edit_is_refused_naming_what_changed(programme, tree, users):
 
 
 def test_an_edit_may_not_put_the_deadline_before_the_start(programme, tree, users):
-    c = services.add_commitment(users["county_admin"], programme, item(tree))
+    c = services.add_commitment(users["county_admin"], programme, item_2026(tree))
     with pytest.raises(ValidationError, match="before the start"):
         services.update_commitment(users["county_admin"], c, {"deadline": "2025-06-01"})
 
@@ -200,7 +174,7 @@ def test_a_published_list_is_not_edited_or_added_to_directly(published, tree, us
     with pytest.raises(ValidationError, match="propose an adjustment"):
         services.update_commitment(users["county_admin"], number(published, 1), {"title": "x"})
     with pytest.raises(ValidationError, match="propose an adjustment"):
-        services.add_commitment(users["county_admin"], published, item(tree))
+        services.add_commitment(users["county_admin"], published, item_2026(tree))
 
 
 def test_an_empty_list_cannot_be_published(programme, users):
@@ -222,13 +196,13 @@ def test_a_list_is_published_once(published, users):
 
 
 def test_a_unit_officer_cannot_publish(programme, tree, users):
-    services.add_commitment(users["county_admin"], programme, item(tree))
+    services.add_commitment(users["county_admin"], programme, item_2026(tree))
     with pytest.raises(PermissionDenied):
         services.publish_programme(users["unit_officer"], programme)
 
 
 def test_a_person_cannot_date_a_change_in_the_past(programme, tree, users):
-    services.add_commitment(users["county_admin"], programme, item(tree))
+    services.add_commitment(users["county_admin"], programme, item_2026(tree))
     with pytest.raises(ValueError, match="only the system"):
         services.publish_programme(
             users["county_admin"], programme, at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -264,7 +238,7 @@ def test_a_town_administrator_reports_on_the_towns_own_commitment(published, use
 
 
 def test_no_progress_on_a_draft_list(programme, tree, users):
-    c = services.add_commitment(users["county_admin"], programme, item(tree))
+    c = services.add_commitment(users["county_admin"], programme, item_2026(tree))
     with pytest.raises(ValidationError, match="published list"):
         report(users, c)
 
@@ -508,7 +482,7 @@ def test_an_adjustment_needs_a_reason(published, users):
 
 
 def test_adjustments_are_made_to_a_published_list_only(programme, tree, users):
-    c = services.add_commitment(users["county_admin"], programme, item(tree))
+    c = services.add_commitment(users["county_admin"], programme, item_2026(tree))
     with pytest.raises(ValidationError, match="published list"):
         propose(users, programme, "cancel", [c], who="county_admin")
 
@@ -526,7 +500,7 @@ def test_a_unit_officer_cannot_propose_for_another_units_commitment(published, u
 def test_an_addition_creates_the_next_number_when_approved(published, tree, users):
     users["office"] = make_user(tree, "office", RoleKind.COUNTY_ADMIN, "county", "dept")
     adj = propose(
-        users, published, "add", [], {"commitment": item(tree, title="新增项目")}, who="office"
+        users, published, "add", [], {"commitment": item_2026(tree, title="新增项目")}, who="office"
     )
     assert not Commitment.objects.filter(title="新增项目").exists()
     adj = approve(users, adj)
@@ -546,7 +520,7 @@ def test_a_town_administrator_cannot_propose_an_addition_to_the_county_list(publ
             published,
             "add",
             [],
-            {"commitment": item(tree, responsible_unit=tree["east"])},
+            {"commitment": item_2026(tree, responsible_unit=tree["east"])},
             who="east_admin",
         )
 
@@ -566,7 +540,7 @@ def test_a_change_applies_the_fields_and_keeps_the_number(published, users):
 def test_a_merge_replaces_the_merged_items_by_one(published, tree, users):
     a, b = number(published, 1), number(published, 2)
     adj = propose(
-        users, published, "merge", [a, b], {"into": item(tree, title="学前与高中教育扩容")}
+        users, published, "merge", [a, b], {"into": item_2026(tree, title="学前与高中教育扩容")}
     )
     approve(users, adj)
     into = adj.results.get()
@@ -575,12 +549,12 @@ def test_a_merge_replaces_the_merged_items_by_one(published, tree, users):
         assert (c.status, c.merged_into) == (Status.MERGED, into)
     assert services.summary(published)["on_list"] == 2
     with pytest.raises(ValidationError, match="at least two"):
-        propose(users, published, "merge", [into], {"into": item(tree)})
+        propose(users, published, "merge", [into], {"into": item_2026(tree)})
 
 
 def test_a_split_cancels_the_item_and_makes_its_parts(published, tree, users):
     c = number(published, 2)
-    parts = [item(tree, title="一期"), item(tree, title="二期")]
+    parts = [item_2026(tree, title="一期"), item_2026(tree, title="二期")]
     adj = approve(users, propose(users, published, "split", [c], {"parts": parts}))
     assert sorted(adj.results.values_list("title", flat=True)) == ["一期", "二期"]
     c.refresh_from_db()
@@ -692,7 +666,7 @@ def test_only_the_proposer_withdraws_and_only_before_a_decision(published, users
 def test_a_failing_approval_leaves_nothing_half_applied(published, tree, users):
     """Two proposals concern item 1; once it is cancelled, the merge cannot apply."""
     a, b = number(published, 1), number(published, 2)
-    merge = propose(users, published, "merge", [a, b], {"into": item(tree, title="合并")})
+    merge = propose(users, published, "merge", [a, b], {"into": item_2026(tree, title="合并")})
     approve(users, propose(users, published, "cancel", [a]))
     entries = Entry.objects.count()
     with pytest.raises(ValidationError, match="no longer on the list"):

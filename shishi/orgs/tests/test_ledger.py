@@ -318,7 +318,7 @@ def test_a_bad_organisation_row_is_named_and_nothing_is_written(tree, users, row
     result = ledger.import_workbook(users["east_admin"], data)
 
     assert where(result) == expected
-    assert all(e.sheet == str(ledger.OrgImporter.sheet_label) for e in result.errors)
+    assert all(e.sheet == str(ledger.OrgSheet.label) for e in result.errors)
     assert all(e.message for e in result.errors)
     assert result.counts == {}
     assert state() == before
@@ -412,7 +412,7 @@ def test_a_bad_person_row_is_named_and_nothing_is_written(tree, users, people, r
     result = ledger.import_workbook(users["east_admin"], data)
 
     assert where(result) == expected
-    assert {e.sheet for e in result.errors} == {str(ledger.PersonImporter.sheet_label)}
+    assert {e.sheet for e in result.errors} == {str(ledger.PersonSheet.label)}
     assert state() == before
 
 

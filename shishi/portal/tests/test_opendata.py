@@ -14,29 +14,29 @@ from shishi.commitments import services
 from shishi.commitments.models import Commitment
 from shishi.lib.masking import mask_phone
 from shishi.orgs.models import Person
-from shishi.portal.tests.test_commitments import approved, item, publish
+from shishi.testing import approved, commitment_data, make_programme, number
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def programme(tree, users):
-    programme, made = publish(
-        users,
-        tree,
+    programme = make_programme(
+        tree["county"],
         2026,
         [
-            item(tree["dept"], "新建公办幼儿园", budget_planned="68690000"),
-            item(tree["dept"], '=HYPERLINK("http://x")', "health"),
-            item(tree["east"], "农贸市场改造", "culture", deadline=-3),
-            item(tree["dept"], "农村书屋提质"),
+            commitment_data(tree["dept"], "新建公办幼儿园", budget_planned="68690000"),
+            commitment_data(tree["dept"], '=HYPERLINK("http://x")', "health"),
+            commitment_data(tree["east"], "农贸市场改造", "culture", due_in=-3),
+            commitment_data(tree["dept"], "农村书屋提质"),
         ],
     )
-    approved(users, programme, "cancel", made[4], {}, "并入县级项目", "同意")
+    officer, admin = users["unit_officer"], users["county_admin"]
+    approved(officer, admin, programme, "cancel", [number(programme, 4)], reason="并入县级项目")
     report = services.submit_progress(
-        users["unit_officer"], made[1], text="已交付", percent_complete=100, delivered=True
+        officer, number(programme, 1), text="已交付", percent_complete=100, delivered=True
     )
-    services.review_progress(users["county_admin"], report, accept=True)
+    services.review_progress(admin, report, accept=True)
     return programme
 
 
@@ -114,7 +114,7 @@ def test_the_export_reads_in_chunks_with_a_fixed_number_of_queries(client, progr
     admin = users["county_admin"]
     bigger = services.create_programme(admin, county=tree["county"], year=2031, title="更大")
     for n in range(40):
-        services.add_commitment(admin, bigger, item(tree["dept"], f"事项{n}"))
+        services.add_commitment(admin, bigger, commitment_data(tree["dept"], f"事项{n}"))
     services.publish_programme(None, bigger)
     assert Commitment.objects.filter(programme=bigger).count() == 40
     with CaptureQueriesContext(connection) as ctx:

@@ -53,11 +53,11 @@ class Command(BaseCommand):
             raise CommandError(f"{len(result.errors)} error(s); nothing was written.", returncode=1)
         for column in result.ignored:
             self.stdout.write(f"Column not imported: {column}")
-        counts = result.counts
+        counts = result.total
         self.stdout.write(
             f"{counts.created} created, {counts.changed} changed, {counts.unchanged} unchanged"
         )
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
-        elif result.programme is not None:
-            self.stdout.write(f"Programme {result.programme.pk}: {result.programme.title}")
+        elif result.target is not None:
+            self.stdout.write(f"Programme {result.target.pk}: {result.target.title}")

@@ -26,7 +26,7 @@ class Command(BaseCommand):
             for error in result.errors:
                 self.stderr.write(str(error))
             raise CommandError(f"{len(result.errors)} error(s); nothing was written.", returncode=1)
-        for label, counts in result.sheets():
+        for label, counts in ((part.label, part.counts) for part in result.parts):
             self.stdout.write(
                 f"{label}: {counts.created} created, {counts.changed} changed, "
                 f"{counts.unchanged} unchanged"
