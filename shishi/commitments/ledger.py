@@ -37,7 +37,8 @@ from shishi.ledger.results import Result
 from shishi.lib import sheets
 from shishi.lib.parse import ParseError, parse_amount, parse_date
 from shishi.lib.sheets import Header, chunks, squash, text
-from shishi.orgs.models import Org, OrgKind
+from shishi.orgs.ledger import OrgNames
+from shishi.orgs.models import Org
 
 from . import services
 from .models import REMOVED, Category, Commitment, Programme
@@ -207,19 +208,7 @@ class CommitmentSheet(Sheet):
                 unsaved = Category(code=code, name=name, name_en=name_en, order=order)
                 for word in (code, name, name_en):
                     self.categories.setdefault(squash(word), unsaved)
-        self.org_by_code: dict[str, Org] = {}
-        self.org_by_name: dict[str, list[Org]] = {}
-        if self.county is None:
-            return
-        orgs = (
-            Org.objects.filter(county=self.county, is_active=True)
-            .exclude(kind=OrgKind.COUNTY)
-            .only("id", "code", "name", "short_name", "county_id", "kind", "path")
-        )
-        for org in orgs:
-            self.org_by_code[org.code] = org
-            for name in {org.name, org.short_name} - {""}:
-                self.org_by_name.setdefault(squash(name), []).append(org)
+        self.units_of_county = OrgNames(self.county)
 
     # errors
 
@@ -286,26 +275,7 @@ class CommitmentSheet(Sheet):
             self.error(None, None, _("The file has no commitments below its header."))
 
     def _parse(self, pending: Pending, row: int, key: str, value: Any, parse) -> Any:
-        try:
-            return parse(value)
-        except ParseError as exc:
-            pending.failed.add((row, key))
-            self.error(row, key, self._parse_message(key, value, exc))
-            return None
-
-    def _parse_message(self, key: str, value: Any, exc: ParseError) -> str:
-        shown = text(value)
-        if exc.code == "negative":
-            return _("%(value)s is negative; amounts and targets cannot be.") % {"value": shown}
-        if exc.code == "not_number":
-            return _("%(value)s is not a number. Write it as 68690000, 68,690,000 or 6869万元.") % {
-                "value": shown
-            }
-        if exc.code == "no_such_day":
-            return _("%(value)s is not a day of the calendar.") % {"value": shown}
-        return _(
-            "%(value)s is not a date. Write it as 2021-10-31, 2021年10月31日, 2021年10月 or 10月底."
-        ) % {"value": shown}
+        return self.parsed(row, key, value, parse, pending.failed)
 
     def _date(self, value: Any) -> Any:
         return parse_date(value, default_year=self.year)
@@ -356,29 +326,12 @@ class CommitmentSheet(Sheet):
                 )
         return out
 
-    def _unit(self, pending: Pending, row: int, key: str, text: str) -> Org | None:
-        org = self.org_by_code.get(sheets.key(text))
-        if org is not None:
-            return org
-        found = self.org_by_name.get(squash(text), [])
-        if len(found) == 1:
-            return found[0]
-        pending.failed.add((row, key))
-        if found:
-            self.error(
-                row,
-                key,
-                _("Several units of %(county)s are named %(value)s; write its code instead.")
-                % {"county": self.county.name, "value": text},
-            )
-        else:
-            self.error(
-                row,
-                key,
-                _("%(value)s is not a unit of %(county)s.")
-                % {"value": text, "county": self.county.name},
-            )
-        return None
+    def _unit(self, pending: Pending, row: int, key: str, name: str) -> Org | None:
+        org, problem = self.units_of_county.find(name)
+        if problem:
+            pending.failed.add((row, key))
+            self.error(row, key, problem)
+        return org
 
     def _start(self, row: int, cells: dict, bad: set[str]) -> Pending:
         pending = Pending(row=row, data={}, failed={(row, key) for key in bad})

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from shishi.audit.services import deferred
 from shishi.lib import sheets, xlsx
+from shishi.lib.parse import ParseError
 from shishi.lib.sheets import HEADER_SCAN, Rows, SheetInfo, fold
 
 from .columns import Column, Headings, labels
@@ -47,6 +48,19 @@ NOT_FILE_MESSAGES = {
     "not_zip_or_csv": gettext_lazy("This is neither an Excel (.xlsx) file nor a CSV file."),
     "too_big": gettext_lazy("The workbook unpacks to too much data; split it into several files."),
     "damaged": gettext_lazy("The file could not be read as an Excel workbook; it may be damaged."),
+}
+PARSE_MESSAGES = {
+    "negative": gettext_lazy("%(value)s is negative; amounts and targets cannot be."),
+    "not_number": gettext_lazy(
+        "%(value)s is not a number. Write it as 68690000, 68,690,000 or 6869万元."
+    ),
+    "no_such_day": gettext_lazy("%(value)s is not a day of the calendar."),
+    "no_year": gettext_lazy(
+        "%(value)s is not a date. Write it as 2021-10-31, 2021年10月31日, 2021年10月 or 10月底."
+    ),
+    "format": gettext_lazy(
+        "%(value)s is not a date. Write it as 2021-10-31, 2021年10月31日, 2021年10月 or 10月底."
+    ),
 }
 FORMULA_WITHOUT_VALUE = gettext_lazy(
     "The cell holds a formula without a value; open the file in Excel or WPS, save it, and "
@@ -274,6 +288,20 @@ class Sheet:
         """Called when every row is read; ``take`` may keep a row open until here."""
 
     # helpers for subclasses
+
+    def parsed(self, row: int, key: str, value: Any, parse: Callable, failed: set) -> Any:
+        """``parse(value)`` (``lib.parse``'s dates and amounts); on a ``ParseError`` the cell is
+        reported in words that say how to write it, (row, key) joins ``failed``, and None comes
+        back."""
+        try:
+            return parse(value)
+        except ParseError as exc:
+            failed.add((row, key))
+            shown = sheets.text(value)
+            self.error(
+                row, key, PARSE_MESSAGES.get(exc.code, PARSE_MESSAGES["format"]) % {"value": shown}
+            )
+            return None
 
     def text(self, row: Row, key: str, *, as_key: bool = False) -> str:
         """The cell as text (``as_key``: a code, see ``sheets.key``), checked against its length."""

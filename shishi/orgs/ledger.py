@@ -20,7 +20,7 @@ from shishi.ledger.columns import Choices, Column, yes_no
 from shishi.ledger.exporter import Exporter, write_workbook
 from shishi.ledger.importer import Import, Row, Sheet, WriteFailed
 from shishi.ledger.results import Result
-from shishi.lib.sheets import chunks, key, text
+from shishi.lib.sheets import chunks, key, squash, text
 
 from . import access, services
 from .models import STEP, Gender, Org, OrgKind, Person, box
@@ -57,6 +57,45 @@ GENDERS = Choices(
         Gender.UNKNOWN: ["未说明", "未知", "不详", "u"],
     },
 )
+
+
+class OrgNames:
+    """The organisations of one county by code, name or short name, loaded in one query, for a
+    ledger column that names them (a commitment's responsible unit): ``find`` gives the one a
+    cell names, or the words that say why none."""
+
+    def __init__(self, county: Org | None):
+        self.county = county
+        self.by_code: dict[str, Org] = {}
+        self.by_name: dict[str, list[Org]] = {}
+        if county is None:
+            return
+        orgs = (
+            Org.objects.filter(county=county, is_active=True)
+            .exclude(kind=OrgKind.COUNTY)
+            .only("id", "code", "name", "short_name", "county_id", "kind", "path")
+        )
+        for org in orgs:
+            self.by_code[org.code] = org
+            for name in {org.name, org.short_name} - {""}:
+                self.by_name.setdefault(squash(name), []).append(org)
+
+    def find(self, value: str) -> tuple[Org | None, str]:
+        org = self.by_code.get(key(value))
+        if org is not None:
+            return org, ""
+        found = self.by_name.get(squash(value), [])
+        if len(found) == 1:
+            return found[0], ""
+        county = self.county.name if self.county is not None else ""
+        if found:
+            return None, _(
+                "Several units of %(county)s are named %(value)s; write its code instead."
+            ) % {"county": county, "value": value}
+        return None, _("%(value)s is not a unit of %(county)s.") % {
+            "value": value,
+            "county": county,
+        }
 
 
 class OrgSheet(Sheet):
@@ -329,26 +368,38 @@ class OrgSheet(Sheet):
         return self.db_by_code.get(code)
 
     def write(self) -> None:
-        created: dict[str, Org] = {}
+        """New organisations in one bulk write (``services.create_orgs``, parents first), then
+        each change of name or place through ``update_org`` and ``move_org``."""
+        new = [row for row in self.order if row.plan["org"] is None]
+        wanted = {row.plan["parent_code"] for row in self.order if row.plan["parent_code"]}
+        wanted -= {row.plan["code"] for row in new}
+        parents: dict[str, Org] = {}
+        for batch in chunks(sorted(wanted)):
+            parents.update({o.code: o for o in Org.objects.filter(code__in=batch)})
+        rows = [
+            {
+                "parent": parents.get(row.plan["parent_code"], row.plan["parent_code"] or None),
+                "kind": row.plan["kind"],
+                "name": row.plan["name"],
+                "code": row.plan["code"],
+                "short_name": row.plan["short_name"] or "",
+            }
+            for row in new
+        ]
+        try:
+            created = {org.code: org for org in services.create_orgs(self.actor, rows)}
+        except services.RowRefused as exc:
+            self.service_error(new[exc.index].number, exc.error)
+            raise WriteFailed from exc
+        except (ValidationError, PermissionDenied) as exc:
+            self.service_error(None, exc)
+            raise WriteFailed from exc
         reason = _("Excel import")
         for row in self.order:
             p = row.plan
+            if p["org"] is None:
+                continue
             try:
-                if p["org"] is None:
-                    parent = None
-                    if p["parent_code"]:
-                        parent = created.get(p["parent_code"]) or Org.objects.get(
-                            code=p["parent_code"]
-                        )
-                    created[p["code"]] = services.create_org(
-                        self.actor,
-                        parent=parent,
-                        kind=p["kind"],
-                        name=p["name"],
-                        code=p["code"],
-                        short_name=p["short_name"] or "",
-                    )
-                    continue
                 if p["fields"]:
                     services.update_org(self.actor, p["org"], **p["fields"])
                 if p["move"]:

@@ -161,6 +161,119 @@ def create_org(
 
 
 @transaction.atomic
+def create_orgs(actor, rows: list[dict]) -> list[Org]:
+    """Many ``create_org`` at once (an import of a county's tree): the same checks, paths and
+    audit entries, in a few queries per thousand organisations instead of a few per one.
+
+    Each row holds ``create_org``'s keyword arguments, except that ``parent`` may also be the
+    code of an organisation created by an earlier row. Rows come parents first. A refused row
+    raises ``RowRefused`` naming it, and nothing is written.
+    """
+    made: dict[str, Org] = {}
+    existing: dict[int, Org] = {}
+    for row in rows:
+        parent = row.get("parent")
+        if isinstance(parent, Org):
+            existing.setdefault(parent.pk, parent)
+    # The parents are locked, as create_org locks its one, and their counters read afresh.
+    for batch in _batches(sorted(existing)):
+        for parent in Org.objects.select_for_update().filter(pk__in=batch):
+            existing[parent.pk] = parent
+    codes = [(row.get("code") or "").strip() for row in rows]
+    for batch in _batches([c for c in codes if c]):
+        taken = set(Org.objects.filter(code__in=batch).values_list("code", flat=True))
+        if taken:
+            index = next(i for i, code in enumerate(codes) if code in taken)
+            raise RowRefused(
+                index,
+                ValidationError(
+                    {"code": _("The code %(code)s is already used.") % {"code": codes[index]}}
+                ),
+            )
+    orgs: list[Org] = []
+    pending: list[Org] = []
+    issued: dict[int | str, int] = {}
+    for index, row in enumerate(rows):
+        parent = row.get("parent")
+        if isinstance(parent, str):
+            parent = made[parent]
+        elif isinstance(parent, Org):
+            parent = existing[parent.pk]
+        if parent is None or parent.pk is None:
+            # A parent made by this call is saved before its children; a new top-level
+            # organisation's path counts the roots saved so far.
+            _save_orgs(pending)
+            pending = []
+        try:
+            org = _new_org(actor, parent, row, issued)
+        except (ValidationError, PermissionDenied) as exc:
+            raise RowRefused(index, exc) from exc
+        made[org.code] = org
+        orgs.append(org)
+        pending.append(org)
+    _save_orgs(pending)
+    counters = [o for o in [*existing.values(), *orgs] if o.pk in issued]
+    for org in counters:
+        org.children_issued = issued[org.pk]
+    Org.objects.bulk_update(counters, ["children_issued"], batch_size=1000)
+    record_many(
+        actor,
+        "orgs.org.created",
+        ((org, diff({}, snapshot(org, ORG_FIELDS)), None) for org in orgs),
+    )
+    return orgs
+
+
+def _new_org(actor, parent: Org | None, row: dict, issued: dict) -> Org:
+    """An unsaved organisation with its path, checked as ``create_org`` checks one."""
+    name = (row.get("name") or "").strip()
+    code = (row.get("code") or "").strip()
+    kind = row["kind"]
+    if parent is not None:
+        _require(actor, access.MANAGE_ORGS, parent)
+    elif actor is not None:
+        raise PermissionDenied(_("Only the system can create a top-level organisation."))
+    if not name:
+        raise ValidationError({"name": _("The name is required.")})
+    validate_code(kind, code)
+    validate_parent(kind, parent)
+    if parent is None:
+        path, depth = _next_path(None)
+    else:
+        count = issued.get(parent.pk, parent.children_issued) + 1
+        issued[parent.pk] = count
+        path, depth = parent.path + encode_step(count), parent.depth + 1
+    org = Org(
+        kind=kind,
+        name=name,
+        short_name=(row.get("short_name") or "").strip(),
+        code=code,
+        parent=parent,
+        path=path,
+        depth=depth,
+        county=_county_for(kind, parent),
+    )
+    _check_lengths(org)
+    return org
+
+
+def _save_orgs(orgs: list[Org]) -> None:
+    if not orgs:
+        return
+    try:
+        with transaction.atomic():
+            Org.objects.bulk_create(orgs, batch_size=1000)
+    except IntegrityError:
+        raise ValidationError(
+            {"code": _("A code in the file was used by someone else meanwhile.")}
+        ) from None
+    counties = [org for org in orgs if org.kind == OrgKind.COUNTY]
+    for org in counties:
+        org.county = org
+    Org.objects.bulk_update(counties, ["county"])
+
+
+@transaction.atomic
 def update_org(actor, org: Org, *, version: int | None = None, **fields) -> Org:
     """Change name, short name, code or active flag. Moving is ``move_org``."""
     org = Org.objects.select_for_update().get(pk=org.pk)
