@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 
 def percent(part: int | float, whole: int | float, digits: int = 1) -> float:
-    """``part ÷ whole × 100`` rounded to ``digits`` decimals; 0.0 when ``whole`` is 0."""
-    return round(part * 100 / whole, digits) if whole else 0.0
+    """``part ÷ whole × 100`` rounded to ``digits`` decimals, halves up (四舍五入, as a
+    spreadsheet's ROUND does, so anyone recomputing from the open data gets the same figure);
+    0.0 when ``whole`` is 0."""
+    if not whole:
+        return 0.0
+    exact = Decimal(str(part)) * 100 / Decimal(str(whole))
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)

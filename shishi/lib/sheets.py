@@ -204,6 +204,13 @@ def find_header(
                 top[col] = top[min_col]
             if max_row > number:
                 vertical.update(range(min_col, max_col + 1))
+    # Each column's group heading: its own, or (no merge information) the nearest to its left.
+    group: list[Any] = []
+    carried = None
+    for col in range(width):
+        if top[col] is not None:
+            carried = top[col]
+        group.append(top[col] if top[col] is not None or col in vertical else carried)
     sub: list[Any] = [None] * width
     last = number
     following = head[index + 1] if index + 1 < len(head) else None
@@ -214,17 +221,14 @@ def find_header(
             col not in vertical
             and (
                 match(text(candidate[col])) is not None
-                or match(f"{text(top[col])}/{text(candidate[col])}") is not None
+                or match(f"{text(group[col])}/{text(candidate[col])}") is not None
             )
             for col in filled
         ):
             sub, last = candidate, number + 1
-    carried = None
     for col in range(width):
-        if top[col] is not None:
-            carried = top[col]
-        elif sub[col] is not None and col not in vertical:
-            top[col] = carried
+        if top[col] is None and sub[col] is not None:
+            top[col] = group[col]
     headings: dict[int, str] = {}
     for col, (upper, lower) in enumerate(zip(top, sub, strict=True)):
         if upper is None and lower is None:
