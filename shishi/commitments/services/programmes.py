@@ -148,9 +148,13 @@ def public_face(
     }
 
 
-def public_fields(commitment: Commitment) -> dict:
+def public_fields(commitment: Commitment, *, co_units=None, targets=None, milestones=None) -> dict:
     """What the public sees of a saved commitment (``public_face``); read it through
-    ``with_details`` to fetch its units, targets and milestones in a few queries."""
+    ``with_details`` to fetch its units, targets and milestones in a few queries, or give them
+    (in their models' order) when they were just written and are at hand."""
+    co_units = commitment.co_units.all() if co_units is None else co_units
+    targets = commitment.targets.all() if targets is None else targets
+    milestones = commitment.milestones.all() if milestones is None else milestones
     return public_face(
         number=commitment.number,
         title=commitment.title,
@@ -158,7 +162,7 @@ def public_fields(commitment: Commitment) -> dict:
         category=commitment.category.code,
         lead_official=commitment.lead_official,
         responsible_unit=commitment.responsible_unit.name,
-        co_units=[u.name for u in commitment.co_units.all()],
+        co_units=[u.name for u in co_units],
         budget_planned=commitment.budget_planned,
         budget_spent=commitment.budget_spent,
         start_date=commitment.start_date,
@@ -167,11 +171,8 @@ def public_fields(commitment: Commitment) -> dict:
         percent_complete=commitment.percent_complete,
         delivered_on=commitment.delivered_on,
         merged_into=commitment.merged_into.number if commitment.merged_into_id else None,
-        targets=[
-            (t.name, t.unit, t.baseline, t.target_value, t.actual_value)
-            for t in commitment.targets.all()
-        ],
-        milestones=[(m.title, m.planned_date, m.done_date) for m in commitment.milestones.all()],
+        targets=[(t.name, t.unit, t.baseline, t.target_value, t.actual_value) for t in targets],
+        milestones=[(m.title, m.planned_date, m.done_date) for m in milestones],
     )
 
 
@@ -303,36 +304,38 @@ def _write_many(actor, programme: Programme, cleaned: list[dict]) -> None:
         ],
         batch_size=500,
     )
-    Target.objects.bulk_create(
-        [
-            Target(commitment=c, order=i, **t)
-            for c, d in zip(made, cleaned, strict=True)
-            for i, t in enumerate(d.get("targets", []))
-        ],
-        batch_size=1000,
-    )
-    Milestone.objects.bulk_create(
-        [
-            Milestone(commitment=c, **m)
-            for c, d in zip(made, cleaned, strict=True)
-            for m in d.get("milestones", [])
-        ],
-        batch_size=1000,
-    )
+    targets = [
+        [Target(commitment=c, order=i, **t) for i, t in enumerate(d.get("targets", []))]
+        for c, d in zip(made, cleaned, strict=True)
+    ]
+    milestones = [
+        sorted(
+            (Milestone(commitment=c, **m) for m in d.get("milestones", [])),
+            key=lambda m: m.planned_date,
+        )
+        for c, d in zip(made, cleaned, strict=True)
+    ]
+    Target.objects.bulk_create([t for ts in targets for t in ts], batch_size=1000)
+    Milestone.objects.bulk_create([m for ms in milestones for m in ms], batch_size=1000)
+    co_units = [sorted(d.get("co_units", []), key=lambda u: u.path) for d in cleaned]
     Through = Commitment.co_units.through
     Through.objects.bulk_create(
         [
             Through(commitment_id=c.pk, org_id=u.pk)
-            for c, d in zip(made, cleaned, strict=True)
-            for u in d.get("co_units", [])
+            for c, units in zip(made, co_units, strict=True)
+            for u in units
         ],
         batch_size=1000,
     )
-    fresh = with_details(Commitment.objects.filter(pk__in=[c.pk for c in made])).order_by("number")
+    # Audited from what was just written, in the order a fresh read would give (no re-read).
+    faces = (
+        public_fields(c, co_units=units, targets=ts, milestones=ms)
+        for c, units, ts, ms in zip(made, co_units, targets, milestones, strict=True)
+    )
     record_many(
         actor,
         "commitments.commitment.created",
-        [(c, diff({}, public_fields(c)), None) for c in fresh],
+        [(c, diff({}, face), None) for c, face in zip(made, faces, strict=True)],
         public=False,  # a draft list
     )
 

@@ -19,6 +19,7 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from shishi.audit.models import Entry
+from shishi.audit.services import diff
 from shishi.commitments import ledger, services
 from shishi.commitments.models import Commitment, Programme
 
@@ -672,6 +673,10 @@ def test_a_long_list_is_written_a_chunk_at_a_time_with_every_row_and_entry(
     created = Entry.objects.filter(action="commitments.commitment.created").order_by("seq")
     assert Entry.objects.count() - before == 8 == created.count()
     assert [e.object_id for e in created] == [str(c.pk) for c in made]
+    # Each entry holds what a fresh read of the commitment shows, units and milestones in order.
+    fresh = services.with_details(programme.commitments.order_by("number"))
+    expected = [diff({}, services.public_fields(c)) for c in fresh]
+    assert [e.changes for e in created] == expected
 
 
 def test_a_bad_row_in_the_last_chunk_writes_nothing_of_the_first(programme, tree, monkeypatch):
