@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -75,19 +76,50 @@ class SheetInfo:
     uncached: set[tuple[int, int]] = field(default_factory=set)  # (row, 0-based column)
 
 
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_OVERLAP = 256  # bytes kept from one chunk to the next, so a tag across the boundary is found
+
+
 def scan_sheet(sheet: Any) -> SheetInfo:
-    """One streaming pass over a read-only sheet's XML for merged ranges and uncached formulas.
+    """Merged ranges and formulas without a cached value, which read-only mode does not tell.
 
     openpyxl's read-only mode skips ``<mergeCells>``, and with ``data_only`` a formula without a
-    cached value reads as an empty cell. Loading the workbook fully would keep every cell in
-    memory; this pass keeps only the row being read, clearing each as it ends.
+    cached value reads as an empty cell. A first pass scans the sheet's bytes for merged ranges
+    and for any formula at all, which costs a fraction of parsing them; only a sheet that has
+    formulas is parsed again (streaming, keeping one row at a time) to find those without a value.
     """
-    info = SheetInfo()
     get_source = getattr(sheet, "_get_source", None)
     if get_source is None:  # a fully loaded sheet (not read-only) knows its merges
+        info = SheetInfo()
         for rng in sheet.merged_cells.ranges:
             info.merges.append((rng.min_row, rng.max_row, rng.min_col - 1, rng.max_col - 1))
         return info
+    info, formulas = _scan_bytes(get_source)
+    if formulas:
+        info.uncached = _uncached_formulas(get_source)
+    return info
+
+
+def _scan_bytes(get_source: Callable) -> tuple[SheetInfo, bool]:
+    info = SheetInfo()
+    formulas = False
+    tail = b""
+    with get_source() as src:
+        while chunk := src.read(1 << 20):
+            data = tail + chunk
+            formulas = formulas or _FORMULA.search(data) is not None
+            for match in _MERGE_REF.finditer(data):
+                if match.end() > len(tail):  # not seen whole in the previous chunk
+                    ref = match.group(1).decode()
+                    min_col, min_row, max_col, max_row = range_boundaries(ref)
+                    info.merges.append((min_row, max_row, min_col - 1, max_col - 1))
+            tail = data[-_OVERLAP:]
+    return info, formulas
+
+
+def _uncached_formulas(get_source: Callable) -> set[tuple[int, int]]:
+    uncached: set[tuple[int, int]] = set()
     parent = None
     with get_source() as src:
         for event, element in iterparse(src, events=("start", "end")):
@@ -102,13 +134,10 @@ def scan_sheet(sheet: Any) -> SheetInfo:
                 ref = element.get("r")
                 if ref and "f" in children and (value is None or value.text in (None, "")):
                     letters, row = coordinate_from_string(ref)
-                    info.uncached.add((row, column_index_from_string(letters) - 1))
+                    uncached.add((row, column_index_from_string(letters) - 1))
             elif tag == "row" and parent is not None:
                 parent.clear()
-            elif tag == "mergeCell":
-                min_col, min_row, max_col, max_row = range_boundaries(element.get("ref"))
-                info.merges.append((min_row, max_row, min_col - 1, max_col - 1))
-    return info
+    return uncached
 
 
 # --- CSV -----------------------------------------------------------------------------------------
