@@ -19,6 +19,7 @@ Every problem is a ``RowError`` naming the sheet, row and column in the user's l
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 from collections.abc import Callable, Iterable
@@ -379,6 +380,9 @@ class Import:
         if not self.errors:
             self.prepare()
         if not self.errors:
+            # The checked rows live until the end of the write: frozen, the cyclic garbage
+            # collector stops walking them again at every full collection of the write phase.
+            gc.freeze()
             try:
                 with transaction.atomic():
                     with deferred(write=not self.dry_run):
@@ -389,6 +393,8 @@ class Import:
                         transaction.set_rollback(True)
             except WriteFailed:
                 result.target = None
+            finally:
+                gc.unfreeze()
         order = {s.part.title: i for i, s in enumerate(self.found)}
         # Read in one pass, a row may be checked when a later one is read: sorted, the list of
         # problems reads like the sheet.
