@@ -328,7 +328,7 @@ Source = bytes | str | os.PathLike | IO[bytes]
 
 class Import:
     """One import of one file. Subclasses name their ``sheets`` and may override ``check``
-    (refuse before reading), ``prepare`` (after validation, before writing) and ``finish``
+    (refuse before reading) and ``finish``
     (last step of the write transaction, e.g. a summary entry in the audit log)."""
 
     sheets: ClassVar[tuple[type[Sheet], ...]]
@@ -349,9 +349,6 @@ class Import:
 
     def check(self) -> None:
         """Refuse the import before reading (report with ``file_error``)."""
-
-    def prepare(self) -> None:
-        """Between validation and writing, when every row is right (e.g. compare with the DB)."""
 
     def finish(self) -> Any:
         """The last step of the write transaction; what it returns becomes ``result.target``."""
@@ -377,8 +374,6 @@ class Import:
         if not self.errors:
             for sheet in self.found:
                 sheet.validate()
-        if not self.errors:
-            self.prepare()
         if not self.errors:
             # The checked rows live until the end of the write: frozen, the cyclic garbage
             # collector stops walking them again at every full collection of the write phase.

@@ -386,14 +386,7 @@ class OrgSheet(Sheet):
             }
             for row in new
         ]
-        try:
-            created = {org.code: org for org in services.create_orgs(self.actor, rows)}
-        except services.RowRefused as exc:
-            self.service_error(new[exc.index].number, exc.error)
-            raise WriteFailed from exc
-        except (ValidationError, PermissionDenied) as exc:
-            self.service_error(None, exc)
-            raise WriteFailed from exc
+        created = {org.code: org for org in _bulk(self, new, services.create_orgs, rows)}
         reason = _("Excel import")
         for row in self.order:
             p = row.plan
@@ -602,19 +595,21 @@ class PersonSheet(Sheet):
             if "org" in fields:
                 fields["org"] = orgs[fields["org"]]
             updates.append((row.plan["person"], fields))
-        self._bulk(new, services.create_people, creations)
-        self._bulk(changed, services.update_people, updates)
+        _bulk(self, new, services.create_people, creations)
+        _bulk(self, changed, services.update_people, updates)
 
-    def _bulk(self, rows: list[Row], service, items: list) -> None:
-        """Call a bulk service; a refusal is reported on the row it names."""
-        try:
-            service(self.actor, items)
-        except services.RowRefused as exc:
-            self.service_error(rows[exc.index].number, exc.error)
-            raise WriteFailed from exc
-        except (ValidationError, PermissionDenied) as exc:
-            self.service_error(None, exc)
-            raise WriteFailed from exc
+
+def _bulk(sheet: Sheet, rows: list[Row], service, items: list) -> Any:
+    """``service(actor, items)``, a bulk service of ``services``; a refusal is reported on the row
+    it names (``RowRefused``) and the write rolls back."""
+    try:
+        return service(sheet.actor, items)
+    except services.RowRefused as exc:
+        sheet.service_error(rows[exc.index].number, exc.error)
+        raise WriteFailed from exc
+    except (ValidationError, PermissionDenied) as exc:
+        sheet.service_error(None, exc)
+        raise WriteFailed from exc
 
 
 class OrgLedgerImport(Import):

@@ -61,6 +61,18 @@ def _save_unique(obj, field: str, message: str) -> None:
         raise ValidationError({field: message}) from None
 
 
+def _insert_unique(objs: list, field: str, message: str) -> None:
+    """Insert ``objs`` (of one model) in bulk; a unique clash from a concurrent writer becomes a
+    ValidationError on ``field``, as ``_save_unique`` does for one."""
+    if not objs:
+        return
+    try:
+        with transaction.atomic():
+            type(objs[0]).objects.bulk_create(objs, batch_size=1000)
+    except IntegrityError:
+        raise ValidationError({field: message}) from None
+
+
 def _require(actor, perm: str, org: Org) -> None:
     if actor is not None and not access.has_perm_on(actor, perm, org):
         raise PermissionDenied(_("You may not do this for %(org)s.") % {"org": org.name})
@@ -260,13 +272,7 @@ def _new_org(actor, parent: Org | None, row: dict, issued: dict) -> Org:
 def _save_orgs(orgs: list[Org]) -> None:
     if not orgs:
         return
-    try:
-        with transaction.atomic():
-            Org.objects.bulk_create(orgs, batch_size=1000)
-    except IntegrityError:
-        raise ValidationError(
-            {"code": _("A code in the file was used by someone else meanwhile.")}
-        ) from None
+    _insert_unique(orgs, "code", _("A code in the file was used by someone else meanwhile."))
     counties = [org for org in orgs if org.kind == OrgKind.COUNTY]
     for org in counties:
         org.county = org
@@ -495,13 +501,9 @@ def create_people(actor, rows: list[dict]) -> list[Person]:
                 ),
             )
     _number_people([p for p in people if not p.number])
-    try:
-        with transaction.atomic():
-            Person.objects.bulk_create(people, batch_size=1000)
-    except IntegrityError:
-        raise ValidationError(
-            {"number": _("A person number in the file was used by someone else meanwhile.")}
-        ) from None
+    _insert_unique(
+        people, "number", _("A person number in the file was used by someone else meanwhile.")
+    )
     record_many(
         actor,
         "orgs.person.created",
