@@ -1503,14 +1503,13 @@ def _imports_table(report: dict, lines: list[str]) -> None:
         f"{limits['bytes'] / 2**20:.0f} MiB a file; `shishi import-commitments` has no limit "
         "(these figures are its path, `import_ledger`).",
         "",
-        "Import memory: the check phase keeps every cleaned commitment until the write (by "
-        "design, see ledger.py), so it grows with the file: "
+        "Import memory: the check phase keeps each cleaned commitment in a temporary file until "
+        "the write (`lib.spill`, a thousand at a time in memory), so the process grows by "
         + ", ".join(f"{growth:.0f} MiB at {_n(n)}" for n, growth in checks)
-        + ". The write phase (`services.add_commitments`) writes `services.WRITE_CHUNK` "
-        "commitments at a time inside the one transaction, but the audit entries of the whole "
-        "file are collected until its end (`audit.services.deferred`, written in one go before "
-        "the commit; a dry run collects them too, then drops them), so they stay in memory with "
-        "the file: "
+        + ". The write phase (`services.add_commitments`) reads them back and writes "
+        "`services.WRITE_CHUNK` commitments at a time inside the one transaction; the audit "
+        "entries wait for the end of the transaction in a temporary file too "
+        "(`audit.services.deferred`; a dry run only counts them). The real import grows by "
         + ", ".join(
             f"{e['cases']['write']['growth_mib']:.0f} MiB at {_n(e['commitments'])}"
             for e in report["imports"]

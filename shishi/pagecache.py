@@ -9,7 +9,8 @@ nothing), so:
   the global chain's (the calendar and the tree above the counties belong to no county): a change
   in one county leaves the other counties' pages in place;
 * a page that spans counties (the list of programmes, the front page) is keyed on the sum of all
-  counts, which any public change moves.
+  counts, which any public change moves; its figures per county are kept each on its own county's
+  count (``remember_each``), so that rendering it again counts again only the county that changed.
 
 The lights on a page also move with the calendar, so the day is part of the generation too.
 
@@ -37,6 +38,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from shishi.audit.models import GLOBAL_CHAIN, Head
+
 T = TypeVar("T")
 
 # Headers the cached copy does not carry: they belong to one response, not to the page.
@@ -61,6 +64,48 @@ def generation(county_id: int | None = None) -> str:
             counted = ",".join(f"{chain}.{public}" for chain, public in cursor.fetchall())
             counted = f"c{county_id}:{counted}"
     return f"{counted}:{timezone.localdate().isoformat()}"
+
+
+def generations(county_ids: list[int]) -> dict[int, str]:
+    """The generation of each county of ``county_ids`` (as ``generation`` words it), in one
+    query."""
+    counted = dict(
+        Head.objects.filter(chain__in=[GLOBAL_CHAIN, *county_ids]).values_list("chain", "public")
+    )
+    day = timezone.localdate().isoformat()
+    return {
+        c: f"c{c}:{GLOBAL_CHAIN}.{counted.get(GLOBAL_CHAIN, 0)},{c}.{counted.get(c, 0)}:{day}"
+        for c in county_ids
+    }
+
+
+def remember_each(
+    name: str, county_ids: list[int], compute: Callable[[list[int]], dict[int, T]]
+) -> dict[int, T]:
+    """A figure per county, each kept until its own county's next generation: ``compute(ids)``
+    gives the figures of the counties in ``ids`` (one query for them all) and is called only for
+    those whose data changed. A page that spans 100 counties (the front page) is rendered again
+    after any county's change, but counts again only that county's figure."""
+    if not settings.PAGE_CACHE or not county_ids:
+        return compute(list(county_ids))
+    current = generations(county_ids)
+    keys = {c: f"fig:{name}:{c}" for c in county_ids}
+    stored = cache.get_many(list(keys.values()))
+    found: dict[int, T] = {}
+    missing = []
+    for c in county_ids:
+        kept = stored.get(keys[c])
+        if kept is not None and kept[0] == current[c]:
+            found[c] = kept[1]
+        else:
+            missing.append(c)
+    if missing:
+        fresh = compute(missing)
+        cache.set_many(
+            {keys[c]: (current[c], fresh.get(c)) for c in missing}, settings.PAGE_CACHE_SECONDS
+        )
+        found.update({c: fresh.get(c) for c in missing})
+    return found
 
 
 def remember(name: str, parts: tuple, compute: Callable[[], T], county_id: int | None = None) -> T:

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shishi.lib.hashchain import link
+from shishi.lib.sheets import chunks
+from shishi.lib.spill import Spill
 
 from .context import current
 from .models import GLOBAL_CHAIN, Entry, Head
@@ -82,7 +84,7 @@ def _chain_of(county_id: int | None) -> int:
 
 
 # Inside ``deferred()``, entries wait here and are written together when the block ends.
-_pending: ContextVar[list[_Item] | None] = ContextVar("audit_pending", default=None)
+_pending: ContextVar[Spill[_Item] | _Dropped | None] = ContextVar("audit_pending", default=None)
 
 
 @dataclass
@@ -145,6 +147,7 @@ def record(
     item = _item(actor, action, obj, changes, data, county_id, public)
     pending = _pending.get()
     if pending is not None:
+        pending.share(item.actor)
         pending.append(item)
     else:
         _write([item])
@@ -167,38 +170,68 @@ def record_many(
     batch = [_item(actor, action, o, c, d, None, public, now) for o, c, d in items]
     pending = _pending.get()
     if pending is not None:
+        pending.share(batch[0].actor if batch else None)
         pending.extend(batch)
     else:
         _write(batch)
     return len(batch)
 
 
+class _Dropped:
+    """Where a dry run's entries go: counted, not kept."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def share(self, obj: Any) -> None:
+        pass
+
+    def append(self, item: _Item) -> None:
+        self.count += 1
+
+    def extend(self, items: list[_Item]) -> None:
+        self.count += len(items)
+
+    def __len__(self) -> int:
+        return self.count
+
+
 @contextmanager
-def deferred(*, write: bool = True) -> Iterator[list[_Item]]:
+def deferred(*, write: bool = True) -> Iterator[Spill[_Item] | _Dropped]:
     """Collect the entries that ``record`` and ``record_many`` make inside the block and write
     them all when it ends, in a few queries per thousand, taking each chain's lock only then.
 
     A long bulk write (an import of 100,000 rows) then holds the chains' heads for the seconds
     its entries take, not for its whole write phase, and other writers of the county do not
-    wait behind it. With ``write=False`` (a dry run, rolled back anyway) nothing is written and
-    no lock is taken. Use it inside the transaction of the writes: if the block raises, the
-    collected entries are dropped with it.
+    wait behind it. The entries wait in a temporary file (``lib.spill``), so memory does not grow
+    with them. With ``write=False`` (a dry run, rolled back anyway) they are only counted: nothing
+    is written and no lock is taken. Use it inside the transaction of the writes: if the block
+    raises, the collected entries are dropped with it.
     """
-    items: list[_Item] = []
+    items: Spill[_Item] | _Dropped = Spill() if write else _Dropped()
     token = _pending.set(items)
     try:
-        yield items
+        try:
+            yield items
+        finally:
+            _pending.reset(token)
+        if isinstance(items, Spill) and items:
+            _write(items)
     finally:
-        _pending.reset(token)
-    if write and items:
-        _write(items)
+        if isinstance(items, Spill):
+            items.close()
 
 
-def _write(items: list[_Item]) -> None:
-    """Write ``items`` to their chains: per chain, lock the head, insert, advance the head."""
-    by_chain: dict[int, list[_Item]] = {}
+def _write(items: list[_Item] | Spill[_Item]) -> None:
+    """Write ``items`` to their chains: per chain, lock the head, insert, advance the head.
+
+    ``items`` is read once to find the chains, then once per chain (a spill of 100,000 entries
+    of an import is never all in memory)."""
+    chains: dict[int, list] = {}  # chain → [entries, any public]
     for item in items:
-        by_chain.setdefault(_chain_of(item.county_id), []).append(item)
+        seen = chains.setdefault(_chain_of(item.county_id), [0, False])
+        seen[0] += 1
+        seen[1] = seen[1] or item.public
     settle = len(items) > 1 and connection.vendor == "postgresql"
     if settle:
         # PostgreSQL checks foreign keys at the commit (Django declares them deferred), taking a
@@ -209,12 +242,13 @@ def _write(items: list[_Item]) -> None:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     with transaction.atomic():
         # Heads are locked in one order, so two bulk writers never wait on each other in a cycle.
-        for chain in sorted(by_chain):
+        for chain in sorted(chains):
             head = _lock_head(chain)
-            chained = by_chain[chain]
-            seq, prev = _insert(chain, head.seq, head.hash, chained)
+            count, public = chains[chain]
+            chained = items if len(chains) == 1 else _of_chain(items, chain)
+            seq, prev = _insert(chain, head.seq, head.hash, chained, count)
             fields: dict[str, Any] = {"seq": seq, "hash": prev}
-            if any(item.public for item in chained):
+            if public:
                 fields["public"] = F("public") + 1
             Head.objects.filter(chain=chain).update(**fields)
     if settle:
@@ -243,7 +277,11 @@ COPY_COLUMNS = (
 INSERT_CHUNK = 1000  # entries made, hashed and inserted at a time
 
 
-def _insert(chain: int, seq: int, prev: str, items: list[_Item]) -> tuple[int, str]:
+def _of_chain(items: Iterable[_Item], chain: int) -> Iterator[_Item]:
+    return (item for item in items if _chain_of(item.county_id) == chain)
+
+
+def _insert(chain: int, seq: int, prev: str, items: Iterable[_Item], count: int) -> tuple[int, str]:
     """Insert the entries of ``items`` after position ``seq`` (hash ``prev``) of ``chain``, a
     chunk at a time (memory stays flat however many there are): one ``save``, ``bulk_create``,
     or on PostgreSQL for many, COPY, which takes 100,000 entries in seconds. Returns the new
@@ -251,13 +289,13 @@ def _insert(chain: int, seq: int, prev: str, items: list[_Item]) -> tuple[int, s
     ctx = current.get()
     copy = None
     with ExitStack() as stack:
-        if connection.vendor == "postgresql" and len(items) >= 200:
+        if connection.vendor == "postgresql" and count >= 200:
             sql = f"COPY {Entry._meta.db_table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
             cursor = stack.enter_context(connection.cursor())
             copy = stack.enter_context(cursor.cursor.copy(sql))
-        for start in range(0, len(items), INSERT_CHUNK):
+        for chunk in chunks(items, INSERT_CHUNK):
             entries = []
-            for item in items[start : start + INSERT_CHUNK]:
+            for item in chunk:
                 seq += 1
                 entry = Entry(
                     chain=chain,

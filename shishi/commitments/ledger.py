@@ -7,7 +7,8 @@ in the reader's language and writes all or nothing. What is particular to the li
 commitment's further targets and milestones on rows below it whose number cell is empty, dates
 and amounts as officials write them (``lib.parse``), units by code or name, categories in either
 language, and each commitment checked as a whole by ``services.clean_commitment``, so that only
-cleaned values are kept and memory grows with the commitments, not with the cells of the file.
+cleaned values are kept, in a temporary file until the write (``lib.spill``): memory does not
+grow with the file.
 
 The write phase adds new commitments in bulk (``services.add_commitments``) and updates those
 whose number is already on the draft list (re-importing an unchanged file changes nothing).
@@ -36,7 +37,8 @@ from shishi.ledger.importer import Import, Sheet, WriteFailed
 from shishi.ledger.results import Result
 from shishi.lib import sheets
 from shishi.lib.parse import ParseError, parse_amount, parse_date
-from shishi.lib.sheets import Header, chunks, squash, text
+from shishi.lib.sheets import Header, squash, text
+from shishi.lib.spill import Spill
 from shishi.orgs.ledger import OrgNames
 from shishi.orgs.models import Org
 
@@ -142,16 +144,20 @@ def _plain_number(value: Any) -> Any:
 
 @dataclass
 class Item:
-    """One commitment of the file: where it is, its cleaned fields, and, for a number already on
-    the draft list, the commitment to update."""
+    """One commitment of the file: where it is and its cleaned fields."""
 
     row: int
     data: dict[str, Any]
     target_rows: list[int]
     # The start date came from the programme's year, not the sheet: an update leaves it alone.
     default_start: bool = False
-    existing: Commitment | None = None
-    changed: bool = True
+
+    def update(self) -> dict[str, Any]:
+        """The fields to update the commitment of this number, already on the draft list."""
+        data = {k: v for k, v in self.data.items() if k != "number"}
+        if self.default_start:
+            data.pop("start_date", None)
+        return data
 
 
 @dataclass
@@ -181,7 +187,11 @@ class CommitmentSheet(Sheet):
         self.programme = run.programme
         self.county = run.county
         self.year = run.year
-        self.items: list[Item] = []
+        # Checked commitments wait for the write in a temporary file: memory stays flat with
+        # the rows. The lookups' objects are shared, not copied into every row.
+        self.items: Spill[Item] = Spill()
+        # Numbers already on the draft list: the commitment's id, and whether the file changes it.
+        self.matched: dict[int, tuple[int, bool]] = {}
         self.units: dict[str, str] = {}  # amount column → the unit bare numbers count in
         self.seen: dict[int, int] = {}  # number → row
         self.pending: Pending | None = None
@@ -209,6 +219,8 @@ class CommitmentSheet(Sheet):
                 for word in (code, name, name_en):
                     self.categories.setdefault(squash(word), unsaved)
         self.units_of_county = OrgNames(self.county)
+        for obj in [*self.categories.values(), *self.units_of_county.by_code.values()]:
+            self.items.share(obj)
 
     # errors
 
@@ -432,33 +444,30 @@ class CommitmentSheet(Sheet):
     def validate(self) -> None:
         """Match numbers already on the draft list: unchanged rows are left alone, changed rows
         update the commitment in place."""
-        if self.programme is None:
-            self.counts.created = len(self.items)
-            return
-        by_number = {item.data["number"]: item for item in self.items}
-        for batch in chunks(sorted(by_number)):
-            qs = services.with_details(
-                Commitment.objects.filter(programme=self.programme, number__in=batch)
-            )
-            for commitment in qs:
-                item = by_number[commitment.number]
-                item.existing = commitment
-                if item.default_start:
-                    item.data.pop("start_date")
-                item.changed = _comparable(item.data) != _comparable(
-                    services.public_fields(commitment), keys=item.data
-                )
         counts = self.counts
-        for item in self.items:
-            if item.existing is None:
-                counts.created += 1
-            elif item.changed:
-                counts.changed += 1
-            else:
-                counts.unchanged += 1
+        if self.programme is not None:
+            for batch in self.items.batches():
+                by_number = {item.data["number"]: item for item in batch}
+                qs = services.with_details(
+                    Commitment.objects.filter(programme=self.programme, number__in=by_number)
+                )
+                for commitment in qs:
+                    item = by_number[commitment.number]
+                    data = item.update()
+                    changed = _comparable(data) != _comparable(
+                        services.public_fields(commitment), keys=data
+                    )
+                    self.matched[commitment.number] = (commitment.pk, changed)
+        counts.created = len(self.items) - len(self.matched)
+        counts.changed = sum(changed for _pk, changed in self.matched.values())
+        counts.unchanged = len(self.matched) - counts.changed
+
+    def close(self) -> None:
+        self.items.close()
 
     def write(self) -> None:
         programme = self.programme
+        saved: dict[str, Category] = {}
         if programme is None:
             try:
                 programme = services.create_programme(
@@ -469,38 +478,46 @@ class CommitmentSheet(Sheet):
                 raise WriteFailed from exc
             # The default categories exist now: the rows' unsaved ones become the saved ones.
             saved = {c.code: c for c in Category.objects.all()}
+
+        def new() -> Iterator[dict[str, Any]]:
             for item in self.items:
+                if item.data["number"] in self.matched:
+                    continue
                 category = item.data.get("category")
                 if category is not None and category.pk is None:
                     item.data["category"] = saved[category.code]
-        new = [item for item in self.items if item.existing is None]
+                yield item.data
+
         try:
-            # One bulk write for the new rows: thousands of rows in seconds.
-            services.add_commitments(self.actor, programme, [dict(item.data) for item in new])
+            # One bulk write for the new rows, checked already: thousands of rows in seconds.
+            services.add_commitments(self.actor, programme, new(), cleaned=True)
         except (ValidationError, PermissionDenied) as exc:
-            # Validation ran on every row already; find the row the service refused.
-            for item in new:
-                try:
-                    services.clean_commitment(dict(item.data), programme.county)
-                except ValidationError as row_exc:
-                    self._service_errors(item.row, item.target_rows, row_exc)
-                    raise WriteFailed from exc
-            self._service_errors(new[0].row if new else None, [], exc)
+            self._service_errors(None, [], exc)
             raise WriteFailed from exc
-        for item in self.items:
-            try:
-                if item.existing is None:
-                    continue
-                elif item.changed:
-                    data = {k: v for k, v in item.data.items() if k != "number"}
-                    _keep_done_dates(item.existing, data)
-                    services.update_commitment(
-                        self.actor, item.existing, data, version=item.existing.version
-                    )
-            except (ValidationError, PermissionDenied) as exc:
-                self._service_errors(item.row, item.target_rows, exc)
-                raise WriteFailed from exc
+        if any(changed for _pk, changed in self.matched.values()):
+            self._update(programme)
         self.programme = programme
+
+    def _update(self, programme: Programme) -> None:
+        """Update the commitments the file changes, a batch at a time."""
+        for batch in self.items.batches():
+            ids = {
+                self.matched[item.data["number"]][0]: item
+                for item in batch
+                if self.matched.get(item.data["number"], (0, False))[1]
+            }
+            qs = services.with_details(Commitment.objects.filter(programme=programme, pk__in=ids))
+            for commitment in qs.order_by("number"):
+                item = ids[commitment.pk]
+                data = item.update()
+                _keep_done_dates(commitment, data)
+                try:
+                    services.update_commitment(
+                        self.actor, commitment, data, version=commitment.version
+                    )
+                except (ValidationError, PermissionDenied) as exc:
+                    self._service_errors(item.row, item.target_rows, exc)
+                    raise WriteFailed from exc
 
 
 class CommitmentLedgerImport(Import):

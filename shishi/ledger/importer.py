@@ -14,6 +14,9 @@ A mechanism subclasses ``Sheet`` for each kind of sheet it reads (its columns, `
    large import holds the audit chain's lock for seconds, not for its whole write phase; a dry
    run rolls the writes back and writes no entry at all, so it takes no lock.
 
+A sheet of many rows keeps them between the steps in a ``lib.spill.Spill`` (a temporary file, a
+batch in memory), and its ``close`` lets go of it: memory stays flat with the rows.
+
 Every problem is a ``RowError`` naming the sheet, row and column in the user's language.
 """
 
@@ -322,6 +325,9 @@ class Sheet:
     def write(self) -> None:
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Called when the import is over, written or not: let go of what the rows kept."""
+
 
 Source = bytes | str | os.PathLike | IO[bytes]
 
@@ -368,28 +374,11 @@ class Import:
         self.name = str(
             name or getattr(source, "name", "") or (source if isinstance(source, str) else "")
         )
-        self.check()
-        if not self.errors:
-            self._read(source)
-        if not self.errors:
+        try:
+            self._check_and_write(source)
+        finally:
             for sheet in self.found:
-                sheet.validate()
-        if not self.errors:
-            # The checked rows live until the end of the write: frozen, the cyclic garbage
-            # collector stops walking them again at every full collection of the write phase.
-            gc.freeze()
-            try:
-                with transaction.atomic():
-                    with deferred(write=not self.dry_run):
-                        for sheet in self.found:
-                            sheet.write()
-                        result.target = self.finish()
-                    if self.dry_run:
-                        transaction.set_rollback(True)
-            except WriteFailed:
-                result.target = None
-            finally:
-                gc.unfreeze()
+                sheet.close()
         order = {s.part.title: i for i, s in enumerate(self.found)}
         # Read in one pass, a row may be checked when a later one is read: sorted, the list of
         # problems reads like the sheet.
@@ -399,6 +388,30 @@ class Import:
         result.errors = self.errors
         result.parts = [s.part for s in self.found]
         return result
+
+    def _check_and_write(self, source: Source) -> None:
+        self.check()
+        if not self.errors:
+            self._read(source)
+        if not self.errors:
+            for sheet in self.found:
+                sheet.validate()
+        if not self.errors:
+            # What the import holds (lookups, the sheets' state) lives until the end of the write:
+            # frozen, the cyclic garbage collector stops walking it at every full collection.
+            gc.freeze()
+            try:
+                with transaction.atomic():
+                    with deferred(write=not self.dry_run):
+                        for sheet in self.found:
+                            sheet.write()
+                        self.result.target = self.finish()
+                    if self.dry_run:
+                        transaction.set_rollback(True)
+            except WriteFailed:
+                self.result.target = None
+            finally:
+                gc.unfreeze()
 
     def _read(self, source: Source) -> None:
         fh, opened_here = _open(source)

@@ -21,6 +21,7 @@ from shishi.ledger.exporter import Exporter, write_workbook
 from shishi.ledger.importer import Import, Row, Sheet, WriteFailed
 from shishi.ledger.results import Result
 from shishi.lib.sheets import chunks, key, squash, text
+from shishi.lib.spill import Spill
 
 from . import access, services
 from .models import STEP, Gender, Org, OrgKind, Person, box
@@ -443,70 +444,91 @@ class PersonSheet(Sheet):
         super().__init__(run, title)
         self.db_people: dict[str, Person] = {}
         self.db_orgs: dict[str, Org] = {}
+        self.codes: set[str] = set()  # the organisations the rows name
+        # A roster may hold 100,000 rows: they wait for the next step in temporary files (memory
+        # stays flat), first as read, then with what the write is to do.
+        self.read_rows: Spill[Row] = Spill()
+        self.planned: Spill[Row] = Spill()
 
-    def _load(self) -> None:
-        numbers = {r.plan["number"] for r in self.rows if r.plan["number"]}
+    def take(self, number: int, cells: dict[str, Any], bad: set[str]) -> None:
+        self.check_count(number, len(self.read_rows) + 1)
+        self.read_rows.append(Row(number, cells))
+
+    def close(self) -> None:
+        self.read_rows.close()
+        self.planned.close()
+
+    def _load(self, numbers: set[str], codes: set[str]) -> None:
         for batch in chunks(sorted(numbers)):
             for person in Person.objects.filter(number__in=batch).select_related("org"):
                 self.db_people[person.number] = person
-        codes = {r.plan["org_code"] for r in self.rows if r.plan["org_code"]}
         for batch in chunks(sorted(codes)):
             for org in Org.objects.filter(code__in=batch).only("id", "code", "path", "kind"):
                 self.db_orgs[org.code] = org
 
     def validate(self) -> None:
+        """Each row on its own, then (with the people and organisations it names loaded in a few
+        queries) against the database and the user's part of the tree."""
         seen: dict[str, int] = {}
-        for row in self.rows:
-            v = row.values
-            p = row.plan = {
-                "number": self.text(row, "number", as_key=True),
-                "name": self.text(row, "name"),
-                "org_code": key(v.get("org_code")),
-            }
-            if p["number"]:
-                if p["number"] in seen:
-                    self.error(
-                        row.number,
-                        "number",
-                        _("The person number %(number)s is already on row %(row)d.")
-                        % {"number": p["number"], "row": seen[p["number"]]},
-                    )
-                seen.setdefault(p["number"], row.number)
-            if not p["name"]:
-                self.error(row.number, "name", _("The name is required."))
-            if "gender" in self.present:
-                p["gender"] = (
-                    GENDERS.parse(v.get("gender"))
-                    if v.get("gender") is not None
-                    else Gender.UNKNOWN
+        with Spill() as checked:
+            for row in self.read_rows:
+                self._read_row(row, seen)
+                if row.plan["org_code"]:
+                    self.codes.add(row.plan["org_code"])
+                row.values = {}  # read: the plan holds what the rest needs
+                checked.append(row)
+            self.read_rows.close()
+            self._load(set(seen), self.codes)
+            for row in checked:
+                self._check_row(row)
+                self.planned.append(row)
+
+    def _read_row(self, row: Row, seen: dict[str, int]) -> None:
+        v = row.values
+        p = row.plan = {
+            "number": self.text(row, "number", as_key=True),
+            "name": self.text(row, "name"),
+            "org_code": key(v.get("org_code")),
+        }
+        if p["number"]:
+            if p["number"] in seen:
+                self.error(
+                    row.number,
+                    "number",
+                    _("The person number %(number)s is already on row %(row)d.")
+                    % {"number": p["number"], "row": seen[p["number"]]},
                 )
-                if p["gender"] is None:
-                    self.error(
-                        row.number,
-                        "gender",
-                        _("Unknown gender: %(value)s.") % {"value": text(v.get("gender"))},
-                    )
-            if "phone" in self.present:
-                try:
-                    p["phone"] = services.clean_phone(key(v.get("phone")))
-                except ValidationError as exc:
-                    self.service_error(row.number, exc)
-            if "is_party_member" in self.present:
-                p["is_party_member"] = yes_no.parse(v.get("is_party_member"))
-                if p["is_party_member"] is None:
-                    self.error(
-                        row.number,
-                        "is_party_member",
-                        _("Write yes or no, not %(value)s.")
-                        % {"value": text(v.get("is_party_member"))},
-                    )
-            if "position" in self.present:
-                p["position"] = self.text(row, "position")
-            if not p["org_code"]:
-                self.error(row.number, "org_code", _("The organisation code is required."))
-        self._load()
-        for row in self.rows:
-            self._check_row(row)
+            seen.setdefault(p["number"], row.number)
+        if not p["name"]:
+            self.error(row.number, "name", _("The name is required."))
+        if "gender" in self.present:
+            p["gender"] = (
+                GENDERS.parse(v.get("gender")) if v.get("gender") is not None else Gender.UNKNOWN
+            )
+            if p["gender"] is None:
+                self.error(
+                    row.number,
+                    "gender",
+                    _("Unknown gender: %(value)s.") % {"value": text(v.get("gender"))},
+                )
+        if "phone" in self.present:
+            try:
+                p["phone"] = services.clean_phone(key(v.get("phone")))
+            except ValidationError as exc:
+                self.service_error(row.number, exc)
+        if "is_party_member" in self.present:
+            p["is_party_member"] = yes_no.parse(v.get("is_party_member"))
+            if p["is_party_member"] is None:
+                self.error(
+                    row.number,
+                    "is_party_member",
+                    _("Write yes or no, not %(value)s.")
+                    % {"value": text(v.get("is_party_member"))},
+                )
+        if "position" in self.present:
+            p["position"] = self.text(row, "position")
+        if not p["org_code"]:
+            self.error(row.number, "org_code", _("The organisation code is required."))
 
     def _target_in_scope(self, code: str) -> bool | None:
         """Whether people may be managed in org ``code``: None when there is no such org."""
@@ -524,7 +546,8 @@ class PersonSheet(Sheet):
     def _check_row(self, row: Row) -> None:
         p = row.plan
         person = self.db_people.get(p["number"]) if p["number"] else None
-        p["person"] = person
+        p["existing"] = person is not None
+        p["changes"] = {}
         if person is not None and not self.run.in_scope(access.MANAGE_PEOPLE, person.org):
             self.error(
                 row.number,
@@ -566,37 +589,39 @@ class PersonSheet(Sheet):
             self.counts.unchanged += 1
 
     def write(self) -> None:
-        """New people in one bulk write, changed people in another (``services.create_people``,
-        ``update_people``): the same checks and audit entries as one by one, at a few queries
-        per thousand rows."""
+        """New people in bulk writes, changed people in others (``services.create_people``,
+        ``update_people``), a batch of rows at a time: the same checks and audit entries as one
+        by one, at a few queries per thousand rows."""
         # Fetched afresh: the organisations sheet may just have created or moved them.
-        codes = {r.plan["org_code"] for r in self.rows}
         orgs: dict[str, Org] = {}
-        for batch in chunks(sorted(codes)):
+        for batch in chunks(sorted(self.codes)):
             found = Org.objects.filter(code__in=batch).select_related("county")
             orgs.update({o.code: o for o in found})
-        new = [row for row in self.rows if row.plan["person"] is None]
-        changed = [r for r in self.rows if r.plan["person"] is not None and r.plan["changes"]]
-        creations = [
-            {
-                "org": orgs[row.plan["org_code"]],
-                "name": row.plan["name"],
-                "gender": row.plan.get("gender", Gender.UNKNOWN),
-                "phone": row.plan.get("phone", ""),
-                "is_party_member": row.plan.get("is_party_member", False),
-                "position": row.plan.get("position", ""),
-                "number": row.plan["number"],
-            }
-            for row in new
-        ]
-        updates = []
-        for row in changed:
-            fields = dict(row.plan["changes"])
-            if "org" in fields:
-                fields["org"] = orgs[fields["org"]]
-            updates.append((row.plan["person"], fields))
-        _bulk(self, new, services.create_people, creations)
-        _bulk(self, changed, services.update_people, updates)
+        for rows in self.planned.batches():
+            new = [row for row in rows if not row.plan["existing"]]
+            changed = [r for r in rows if r.plan["existing"] and r.plan["changes"]]
+            creations = [
+                {
+                    "org": orgs[row.plan["org_code"]],
+                    "name": row.plan["name"],
+                    "gender": row.plan.get("gender", Gender.UNKNOWN),
+                    "phone": row.plan.get("phone", ""),
+                    "is_party_member": row.plan.get("is_party_member", False),
+                    "position": row.plan.get("position", ""),
+                    "number": row.plan["number"],
+                }
+                for row in new
+            ]
+            updates = []
+            for row in changed:
+                fields = dict(row.plan["changes"])
+                if "org" in fields:
+                    fields["org"] = orgs[fields["org"]]
+                updates.append((self.db_people[row.plan["number"]], fields))
+            if creations:
+                _bulk(self, new, services.create_people, creations)
+            if updates:
+                _bulk(self, changed, services.update_people, updates)
 
 
 def _bulk(sheet: Sheet, rows: list[Row], service, items: list) -> Any:

@@ -14,6 +14,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from shishi.audit.services import check_version, diff, record, record_many, snapshot
+from shishi.ledger.bulk import insert
 from shishi.lib.masking import is_mobile, normalize_phone
 
 from . import access
@@ -68,7 +69,7 @@ def _insert_unique(objs: list, field: str, message: str) -> None:
         return
     try:
         with transaction.atomic():
-            type(objs[0]).objects.bulk_create(objs, batch_size=1000)
+            insert(type(objs[0]), objs)
     except IntegrityError:
         raise ValidationError({field: message}) from None
 

@@ -2,7 +2,7 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 
 from shishi.orgs.models import Org, OrgKind
-from shishi.pagecache import public_page
+from shishi.pagecache import public_page, remember_each
 
 
 @public_page()
@@ -16,9 +16,17 @@ def home(request):
         .select_related("parent")
         .order_by("path")[:200]
     )
-    counts = {
-        row["county"]: row
-        for row in Org.objects.filter(county__in=counties, is_active=True)
+    # Every county's change renders this page again; only that county is counted again.
+    counts = remember_each("portal.home", [c.pk for c in counties], _sizes)
+    rows = [(county, counts.get(county.pk) or {}) for county in counties]
+    return render(request, "portal/home.html", {"rows": rows})
+
+
+def _sizes(county_ids: list[int]) -> dict[int, dict]:
+    """The towns, villages and communities, branches and departments of each county."""
+    return {
+        row.pop("county"): row
+        for row in Org.objects.filter(county__in=county_ids, is_active=True)
         .values("county")
         .annotate(
             towns=Count("id", filter=Q(kind=OrgKind.TOWN)),
@@ -28,5 +36,3 @@ def home(request):
         )
         .order_by()
     }
-    rows = [(county, counts.get(county.pk, {})) for county in counties]
-    return render(request, "portal/home.html", {"rows": rows})

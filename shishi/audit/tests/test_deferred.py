@@ -168,3 +168,21 @@ def test_a_large_batch_is_written_whole_and_verifies(tree):
     assert {e.changes["名称"][1] for e in written} == {"新"}
     assert {e.object_repr for e in written} == {"东镇", "西镇"}
     assert verify_chain() is None
+
+
+def test_entries_past_one_spilled_batch_come_back_in_order_to_each_chain(users):
+    # The block's entries wait in a temporary file, a thousand at a time: 2,500 over two chains
+    # come back in the order they were made, each to its own chain, with their actor.
+    actor = users["county_admin"]
+    before = heads()
+    with transaction.atomic(), deferred() as pending:
+        for n in range(2500):
+            record(actor, "test.many", None, data={"n": n}, county_id=COUNTY if n % 2 else None)
+        assert len(pending) == 2500
+    county = Entry.objects.filter(chain=COUNTY, action="test.many").order_by("chain_seq")
+    other = Entry.objects.filter(chain=GLOBAL_CHAIN, action="test.many").order_by("chain_seq")
+    assert [e.data["n"] for e in county] == list(range(1, 2500, 2))
+    assert [e.data["n"] for e in other] == list(range(0, 2500, 2))
+    assert {e.actor_id for e in county} == {actor.pk}
+    assert heads()[COUNTY][0] == before.get(COUNTY, (0,))[0] + 1250
+    assert verify_chain() is None

@@ -4,6 +4,7 @@ sees of a commitment (``public_fields``), kept as snapshots from which the list'
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -12,6 +13,8 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from shishi.audit.services import check_version, diff, record, record_many
+from shishi.ledger.bulk import insert
+from shishi.lib.sheets import chunks
 from shishi.orgs.models import Org, OrgKind
 
 from .. import access as caccess
@@ -255,24 +258,38 @@ def add_commitment(actor, programme: Programme, data: dict) -> Commitment:
 
 
 @transaction.atomic
-def add_commitments(actor, programme: Programme, rows: list[dict]) -> int:
+def add_commitments(
+    actor, programme: Programme, rows: Iterable[dict], *, cleaned: bool = False
+) -> int:
     """Add many commitments to a draft list at once (the Excel ledger): the same validation and
     one audit entry each, as ``add_commitment``, in a fixed number of queries per chunk of rows.
     Returns how many were added.
 
-    Every row is checked before any is written. The rows are then written a chunk at a time,
-    inside the one transaction, so that the model objects and audit entries of a 100,000-row
+    Every row is checked before any is written. With ``cleaned=True`` the rows are
+    ``clean_commitment``'s output for the programme's county already (the ledger checks every row
+    of its file before its write phase begins), and are taken as they come: from a spill, a
+    100,000-row list is never all in memory. Numbers are checked here in either case. The rows
+    are written a chunk at a time inside the one transaction, so the model objects of a large
     list are never all in memory at once (bench/bulk.py measures the peak).
     """
     programme = Programme.objects.select_for_update().select_related("county").get(pk=programme.pk)
     require_county(actor, caccess.MANAGE_COMMITMENTS, programme.county)
     if programme.status != Programme.Status.DRAFT:
         raise ValidationError(_("The list is published: propose an adjustment to add to it."))
+    if not cleaned:
+        rows = [clean_commitment(row, programme.county) for row in rows]
+    added = 0
+    for chunk in chunks(_numbered(programme, rows), WRITE_CHUNK):
+        _write_many(actor, programme, chunk)
+        added += len(chunk)
+    return added
+
+
+def _numbered(programme: Programme, rows: Iterable[dict]) -> Iterator[dict]:
+    """The rows as they come, each with a number not yet on the list: its own, or the next free."""
     taken = set(programme.commitments.values_list("number", flat=True))
     next_number = max(taken, default=0) + 1
-    cleaned = []
-    for row in rows:
-        data = clean_commitment(row, programme.county)
+    for data in rows:
         if not data.get("number"):
             while next_number in taken:
                 next_number += 1
@@ -282,10 +299,7 @@ def add_commitments(actor, programme: Programme, rows: list[dict]) -> int:
                 {"number": _("Number %(n)s is already on the list.") % {"n": data["number"]}}
             )
         taken.add(data["number"])
-        cleaned.append(data)
-    for start in range(0, len(cleaned), WRITE_CHUNK):
-        _write_many(actor, programme, cleaned[start : start + WRITE_CHUNK])
-    return len(cleaned)
+        yield data
 
 
 # Rows written (and audited) at a time by add_commitments.
@@ -293,7 +307,8 @@ WRITE_CHUNK = 1000
 
 
 def _write_many(actor, programme: Programme, cleaned: list[dict]) -> None:
-    made = Commitment.objects.bulk_create(
+    made = insert(
+        Commitment,
         [
             Commitment(
                 programme=programme,
@@ -302,7 +317,6 @@ def _write_many(actor, programme: Programme, cleaned: list[dict]) -> None:
             )
             for data in cleaned
         ],
-        batch_size=500,
     )
     targets = [
         [Target(commitment=c, order=i, **t) for i, t in enumerate(d.get("targets", []))]
@@ -315,17 +329,17 @@ def _write_many(actor, programme: Programme, cleaned: list[dict]) -> None:
         )
         for c, d in zip(made, cleaned, strict=True)
     ]
-    Target.objects.bulk_create([t for ts in targets for t in ts], batch_size=1000)
-    Milestone.objects.bulk_create([m for ms in milestones for m in ms], batch_size=1000)
+    insert(Target, [t for ts in targets for t in ts])
+    insert(Milestone, [m for ms in milestones for m in ms])
     co_units = [sorted(d.get("co_units", []), key=lambda u: u.path) for d in cleaned]
     Through = Commitment.co_units.through
-    Through.objects.bulk_create(
+    insert(
+        Through,
         [
             Through(commitment_id=c.pk, org_id=u.pk)
             for c, units in zip(made, co_units, strict=True)
             for u in units
         ],
-        batch_size=1000,
     )
     # Audited from what was just written, in the order a fresh read would give (no re-read).
     faces = (

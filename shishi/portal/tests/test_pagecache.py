@@ -3,6 +3,7 @@ it shows, kept per county, and never served to, or stored from, anyone whose pag
 personal."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -16,7 +17,7 @@ from django.utils import timezone
 from shishi.commitments import services
 from shishi.orgs import services as orgs
 from shishi.orgs.models import OrgKind
-from shishi.pagecache import _cacheable_response, generation, remember
+from shishi.pagecache import _cacheable_response, generation, remember, remember_each
 from shishi.testing import approved, commitment_data, make_programme, number
 from shishi.workdays.services import set_day
 
@@ -252,3 +253,38 @@ def test_a_remembered_figure_is_counted_again_after_a_change(page_cache, users, 
         users["unit_officer"], users["county_admin"], programme, "cancel", [number(programme, 1)]
     )
     assert remember("test", ("a",), count) == 3
+
+
+def test_a_figure_per_county_is_counted_again_only_for_the_county_that_changed(
+    page_cache, tree, programme, elsewhere
+):
+    asked = []
+
+    def compute(ids):
+        asked.append(sorted(ids))
+        return {i: len(asked) for i in ids}
+
+    ours, theirs = programme.county_id, elsewhere.county_id
+    assert remember_each("test", [ours, theirs], compute) == {ours: 1, theirs: 1}
+    assert remember_each("test", [ours, theirs], compute) == {ours: 1, theirs: 1}
+    orgs.update_org(None, tree["east"], name="东镇新")  # a public change in our county only
+    assert remember_each("test", [ours, theirs], compute) == {ours: 2, theirs: 1}
+    assert asked == [sorted([ours, theirs]), [ours]]
+
+
+def test_the_front_page_after_one_countys_change_counts_only_that_county(
+    client, tree, programme, elsewhere
+):
+    first, _n = get(client, "/")
+    assert "测试县" in first.content.decode() and "北县" in first.content.decode()
+    orgs.create_org(
+        None, parent=tree["east_village"], kind=OrgKind.BRANCH, name="东一村新支部",
+        code="B9901011002019",
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/")
+    assert again["X-Page-Cache"] == "miss"
+    counted = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counted) == 1
+    counties = re.search(r'"county_id" IN \(([^)]*)\)', counted[0]).group(1)
+    assert counties.replace(" ", "").split(",") == [str(tree["county"].pk)]
