@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -85,24 +87,45 @@ class Entry(models.Model):
         ``seq`` is the position in the chain. The global chain's entries carry no ``chain`` key,
         so entries written before the log was split by county hash as they always did.
         """
-        out = {
-            "seq": self.chain_seq,
-            "time": self.time.isoformat(),
-            "actor_id": self.actor_id,
-            "actor_label": self.actor_label,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "object_repr": self.object_repr,
-            "changes": self.changes,
-            "data": self.data,
-            "request_id": self.request_id,
-            "ip": self.ip,
-            "county_id": self.county_id,
-        }
-        if self.chain != GLOBAL_CHAIN:
-            out["chain"] = self.chain
-        return out
+        return payload(
+            chain=self.chain,
+            seq=self.chain_seq,
+            time=self.time,
+            actor_id=self.actor_id,
+            actor_label=self.actor_label,
+            action=self.action,
+            object_type=self.object_type,
+            object_id=self.object_id,
+            object_repr=self.object_repr,
+            changes=self.changes,
+            data=self.data,
+            request_id=self.request_id,
+            ip=self.ip,
+            county_id=self.county_id,
+        )
+
+
+def payload(*, chain: int, seq: int, time, changes: Any, data: Any, **fields: Any) -> dict:
+    """What an entry's hash covers (``Entry.payload``), from its values: the bulk writer hashes
+    entries it has not made into models with it."""
+    out = {
+        "seq": seq,
+        "time": time.isoformat(),
+        "actor_id": fields["actor_id"],
+        "actor_label": fields["actor_label"],
+        "action": fields["action"],
+        "object_type": fields["object_type"],
+        "object_id": fields["object_id"],
+        "object_repr": fields["object_repr"],
+        "changes": changes,
+        "data": data,
+        "request_id": fields["request_id"],
+        "ip": fields["ip"],
+        "county_id": fields["county_id"],
+    }
+    if chain != GLOBAL_CHAIN:
+        out["chain"] = chain
+    return out
 
 
 class Head(models.Model):

@@ -18,12 +18,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shishi.lib.hashchain import link
+from shishi.lib.hashchain import canonical_with, link_bytes
 from shishi.lib.sheets import chunks
 from shishi.lib.spill import Spill
 
 from .context import current
-from .models import GLOBAL_CHAIN, Entry, Head
+from .models import GLOBAL_CHAIN, Entry, Head, payload
 
 _SCALARS = frozenset({str, int, bool, float})
 
@@ -122,8 +122,26 @@ def _item(actor, action, obj, changes, data, county_id, public, now=None) -> _It
     )
 
 
+# The details' JSON text as the hash chain takes it (``hashchain.canonical``): written once, hashed
+# as it is.
+CANONICAL: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")}
+
+
 def _json(values: Mapping | None) -> str:
-    return json.dumps(_plain(dict(values or {})), ensure_ascii=False, separators=(",", ":"))
+    """``values`` as ``_plain`` would give them, in JSON text. json's own encoder walks the values
+    (in C) and asks ``_plain`` only about those it does not know (dates, decimals, models); a key
+    that JSON cannot take (a date) sends the whole through ``_plain`` first."""
+    try:
+        return json.dumps(dict(values or {}), default=_unknown, **CANONICAL)
+    except TypeError:
+        return json.dumps(_plain(dict(values or {})), **CANONICAL)
+
+
+def _unknown(value: Any) -> Any:
+    plain = _plain(value)
+    if plain is value:
+        raise TypeError(f"{type(value).__name__} is not a value for the audit log")
+    return plain
 
 
 def record(
@@ -294,46 +312,53 @@ def _insert(chain: int, seq: int, prev: str, items: Iterable[_Item], count: int)
             cursor = stack.enter_context(connection.cursor())
             copy = stack.enter_context(cursor.cursor.copy(sql))
         for chunk in chunks(items, INSERT_CHUNK):
-            entries = []
+            rows = []
             for item in chunk:
                 seq += 1
-                entry = Entry(
-                    chain=chain,
-                    chain_seq=seq,
-                    time=item.time,
-                    actor=item.actor,
-                    actor_label=item.actor.get_username() if item.actor else "system",
-                    action=item.action,
-                    object_type=item.object_type,
-                    object_id=item.object_id,
-                    object_repr=item.object_repr,
-                    changes=json.loads(item.changes),
-                    data=json.loads(item.data),
-                    request_id=ctx.request_id,
-                    ip=ctx.ip,
-                    county_id=item.county_id,
-                    prev_hash=prev,
+                row = {
+                    "chain": chain,
+                    "chain_seq": seq,
+                    "time": item.time,
+                    "actor_id": item.actor.pk if item.actor else None,
+                    "actor_label": item.actor.get_username() if item.actor else "system",
+                    "action": item.action,
+                    "object_type": item.object_type,
+                    "object_id": item.object_id,
+                    "object_repr": item.object_repr,
+                    "changes": item.changes,
+                    "data": item.data,
+                    "request_id": ctx.request_id,
+                    "ip": ctx.ip,
+                    "county_id": item.county_id,
+                    "prev_hash": prev,
+                }
+                # Hashed from the details' JSON text as kept (canonical already): not parsed and
+                # written again for every entry of a 100,000-row import.
+                hashed = payload(
+                    **{k: v for k, v in row.items() if k not in ("chain_seq", "prev_hash")},
+                    seq=seq,
                 )
-                entry.hash = prev = link(entry.prev_hash, entry.payload())
-                entries.append((entry, item))
+                details = {"changes": hashed.pop("changes"), "data": hashed.pop("data")}
+                row["hash"] = prev = link_bytes(prev, canonical_with(hashed, details))
+                rows.append(row)
             if copy is not None:
-                for e, item in entries:
-                    copy.write_row(
-                        [
-                            *(getattr(e, name) for name in COPY_COLUMNS[:9]),
-                            item.changes,
-                            item.data,
-                            e.request_id,
-                            e.ip,
-                            e.county_id,
-                            e.prev_hash,
-                            e.hash,
-                        ]
-                    )
-            elif len(entries) == 1:
-                entries[0][0].save()
+                for row in rows:
+                    copy.write_row([row[name] for name in COPY_COLUMNS])
+                continue
+            entries = [
+                Entry(
+                    **{
+                        **row,
+                        "changes": json.loads(row["changes"]),
+                        "data": json.loads(row["data"]),
+                    }
+                )
+                for row in rows
+            ]
+            if len(entries) == 1:
+                entries[0].save()
             else:
-                Entry.objects.bulk_create([e for e, _item in entries])
+                Entry.objects.bulk_create(entries)
     return seq, prev
 
 

@@ -9,8 +9,10 @@ table's own sequence (``nextval``, in one query), so every object has its id aft
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+import datetime as dt
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.db import connection, models
 
@@ -33,6 +35,7 @@ def insert(model: type[M], objs: Sequence[M]) -> Sequence[M]:
         connection.ops.quote_name(c) for c in [pk.column, *(f.column for f in fields)]
     )
     table = connection.ops.quote_name(meta.db_table)
+    values = [_value_of(f) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -47,13 +50,47 @@ def insert(model: type[M], objs: Sequence[M]) -> Sequence[M]:
         ):
             for obj, pk_value in zip(objs, ids, strict=True):
                 obj.pk = pk_value
-                copy.write_row(
-                    [
-                        pk_value,
-                        *(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields),
-                    ]
-                )
+                copy.write_row([pk_value, *(value(obj) for value in values)])
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+# Fields whose database value is the Python value itself when it has one of these types (on
+# PostgreSQL, which takes them as they are): their conversion, the costliest step of a bulk
+# insert, is skipped. Any other field, or value, goes through the field's own conversion.
+_PLAIN_FIELDS = (
+    models.CharField,  # TextChoices are str
+    models.TextField,
+    models.IntegerField,  # and its small, big and positive kinds
+    models.BooleanField,
+    models.DateField,  # and DateTimeField
+    models.DecimalField,
+    models.ForeignKey,
+)
+# Not datetimes: Django makes a naive one aware in the site's time zone, PostgreSQL would read it
+# in the connection's.
+_PLAIN_TYPES = frozenset({str, int, bool, dt.date, type(None)})
+
+
+def _value_of(field: models.Field) -> Callable[[models.Model], Any]:
+    """How to get ``field``'s database value from an object, as ``bulk_create`` does."""
+    attname = field.attname
+
+    def converted(obj: models.Model) -> Any:
+        return field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+    generic = type(field).__module__.startswith("django.db.models.fields") and isinstance(
+        field, _PLAIN_FIELDS
+    )
+    if not generic or getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return converted
+
+    def plain(obj: models.Model) -> Any:
+        value = getattr(obj, attname)
+        if type(value) in _PLAIN_TYPES or (type(value) is Decimal and value.is_finite()):
+            return value
+        return converted(obj)
+
+    return plain

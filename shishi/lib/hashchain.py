@@ -15,8 +15,30 @@ def canonical(payload: Mapping) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def canonical_with(payload: Mapping, raw: Mapping[str, str]) -> bytes:
+    """``canonical({**payload, **parsed})`` where ``raw`` holds values already in canonical JSON
+    text (``json.dumps`` with sorted keys, no spaces, not ASCII-escaped): a bulk writer that keeps
+    its entries' details as that text hashes them without parsing them again."""
+    keys = sorted({*payload, *raw})
+    parts = [
+        json.dumps(k, ensure_ascii=False)
+        + ":"
+        + (
+            raw[k]
+            if k in raw
+            else json.dumps(payload[k], ensure_ascii=False, separators=(",", ":"))
+        )
+        for k in keys
+    ]
+    return ("{" + ",".join(parts) + "}").encode()
+
+
 def link(prev_hash: str, payload: Mapping) -> str:
-    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(payload)).hexdigest()
+    return link_bytes(prev_hash, canonical(payload))
+
+
+def link_bytes(prev_hash: str, canonical_payload: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical_payload).hexdigest()
 
 
 @dataclass

@@ -11,9 +11,12 @@ back as copies; give them as ``shared`` and each row refers to the one object in
 
 from __future__ import annotations
 
+import copyreg
 import io
+import itertools
 import pickle
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -21,23 +24,13 @@ T = TypeVar("T")
 
 BATCH = 1000  # items pickled at a time
 
-
-class _Pickler(pickle.Pickler):
-    def __init__(self, file: Any, shared: dict[int, int]):
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.shared = shared
-
-    def persistent_id(self, obj: Any) -> int | None:
-        return self.shared.get(id(obj))
+# The shared objects of each open spill, by its token: what a pickled reference resolves to.
+_OPEN: dict[int, list[Any]] = {}
+_tokens = itertools.count()
 
 
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: Any, shared: list[Any]):
-        super().__init__(file)
-        self.objects = shared
-
-    def persistent_load(self, pid: Any) -> Any:
-        return self.objects[pid]
+def _shared(token: int, index: int) -> Any:
+    return _OPEN[token][index]
 
 
 class Spill(Generic[T]):
@@ -48,8 +41,14 @@ class Spill(Generic[T]):
     """
 
     def __init__(self, shared: Iterable[Any] = (), batch: int = BATCH):
-        self._objects = list(shared)
-        self._ids = {id(o): i for i, o in enumerate(self._objects)}
+        self._objects: list[Any] = []
+        self._ids: dict[int, int] = {}
+        self._table: dict[type, Any] = {}
+        self._token = next(_tokens)
+        # A spill dropped without close() still lets go of its shared objects.
+        weakref.finalize(self, _OPEN.pop, self._token, None)
+        for obj in shared:
+            self.share(obj)
         self._batch = batch
         self._buffer: list[T] = []
         self._file: Any = None
@@ -58,9 +57,19 @@ class Spill(Generic[T]):
 
     def share(self, obj: Any) -> None:
         """Refer to ``obj`` itself, not a copy, in the items appended from now on."""
-        if id(obj) not in self._ids:
-            self._ids[id(obj)] = len(self._objects)
-            self._objects.append(obj)
+        if obj is None or id(obj) in self._ids:
+            return
+        self._ids[id(obj)] = len(self._objects)
+        self._objects.append(obj)
+        # Pickled by a reducer for its class (looked up only for objects of classes pickle has
+        # no fast path for, unlike ``persistent_id``, which runs for every string and number).
+        self._table.setdefault(type(obj), self._reduce)
+
+    def _reduce(self, obj: Any) -> Any:
+        index = self._ids.get(id(obj))
+        if index is None:  # an object of a shared class that is not itself shared: a copy
+            return obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+        return _shared, (self._token, index)
 
     def append(self, item: T) -> None:
         self._buffer.append(item)
@@ -77,8 +86,12 @@ class Spill(Generic[T]):
             return
         if self._file is None:
             self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+            _OPEN[self._token] = self._objects
         self._file.seek(0, io.SEEK_END)
-        _Pickler(self._file, self._ids).dump(self._buffer)
+        pickler = pickle.Pickler(self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._table:
+            pickler.dispatch_table = {**copyreg.dispatch_table, **self._table}
+        pickler.dump(self._buffer)
         self._ends.append(self._file.tell())
         self._buffer = []
 
@@ -93,7 +106,7 @@ class Spill(Generic[T]):
         start = 0
         for end in list(self._ends):
             self._file.seek(start)
-            yield _Unpickler(io.BytesIO(self._file.read(end - start)), self._objects).load()
+            yield pickle.loads(self._file.read(end - start))  # noqa: S301 - our own file
             start = end
         if self._buffer:
             yield list(self._buffer)
@@ -103,6 +116,7 @@ class Spill(Generic[T]):
             yield from batch
 
     def close(self) -> None:
+        _OPEN.pop(self._token, None)
         if self._file is not None:
             self._file.close()
             self._file = None

@@ -334,3 +334,30 @@ def test_new_entries_after_a_verification_keep_the_chain_whole(chain):
     status, out, _err = verify()
     assert status == 0
     assert "14 entries in 2 chains verified" in out
+
+
+def test_values_are_recorded_as_plain_json_however_deeply_they_sit(tree):
+    import datetime as dt
+    from decimal import Decimal
+
+    town = tree["east"]
+    record(
+        None,
+        "test.values",
+        town,
+        changes={"budget": [None, Decimal("12.50")], "day": [None, dt.date(2026, 5, 1)]},
+        data={
+            "nested": [{"org": town, "at": dt.datetime(2026, 5, 1, 8, 30, tzinfo=dt.UTC)}],
+            "pair": (1, "二"),
+            "by_day": {dt.date(2026, 5, 1): 3},  # a key JSON cannot take: made text
+        },
+    )
+    entry = Entry.objects.get(action="test.values")
+    assert entry.changes == {"budget": [None, "12.50"], "day": [None, "2026-05-01"]}
+    assert entry.data == {
+        "nested": [{"org": town.pk, "at": "2026-05-01T08:30:00+00:00"}],
+        "pair": [1, "二"],
+        "by_day": {"2026-05-01": 3},
+    }
+    with pytest.raises(TypeError):
+        record(None, "test.values", town, data={"unknown": {1, 2}})

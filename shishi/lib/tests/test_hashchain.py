@@ -127,3 +127,16 @@ def test_a_head_that_does_not_match_the_last_entry_is_reported():
     rows = make_chain(4)
     broken = verify(rows, (4, "e" * 64))
     assert (broken.seq, broken.reason) == (4, "altered")
+
+
+def test_canonical_with_raw_text_is_canonical_of_the_parsed_values():
+    import json
+
+    from shishi.lib.hashchain import canonical, canonical_with
+
+    details = {"名称": ["旧", "新"], "targets": [{"b": None, "a": "1.50"}], "n": 3, "ok": True}
+    raw = json.dumps(details, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    payload = {"seq": 7, "time": "2026-05-01T08:30:00+00:00", "actor_id": None, "ip": "10.0.0.1"}
+    assert canonical_with(payload, {"changes": raw, "data": "{}"}) == canonical(
+        {**payload, "changes": details, "data": {}}
+    )
