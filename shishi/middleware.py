@@ -1,9 +1,12 @@
 import functools
+import re
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class LanguageMiddleware(LocaleMiddleware):
@@ -116,3 +119,47 @@ class TrustedProxyMiddleware:
             if client is not None:
                 request.META["REMOTE_ADDR"] = client
         return self.get_response(request)
+
+
+# --- text the database cannot hold ----------------------------------------------------------------
+
+# A NUL escaped in JSON (\u0000), not preceded by an escaping backslash of its own.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class RefuseNulMiddleware:
+    """Refuse a request whose text holds the NUL character, before any view reads it: nobody types
+    it, PostgreSQL cannot store it, and a filter or a field carrying it would end in a server
+    error. The query string, a form's fields and a JSON body are looked at; an upload's files are
+    not (they are binary by nature), and a multipart form's text fields go through the forms,
+    which refuse NUL themselves. The API answers in its error shape, a page with the 400 page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_nul(request):
+            message = _("The request contains the character NUL (\\u0000), which text cannot hold.")
+            if request.path.startswith("/api/"):
+                from shishi.api.common import error_response
+
+                return error_response(400, "bad_request", message)
+            return render(request, "400.html", {"message": message}, status=400)
+        return self.get_response(request)
+
+
+def _has_nul(request) -> bool:
+    if any(
+        "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+    ):
+        return True
+    content_type = request.content_type or ""
+    if content_type == "application/x-www-form-urlencoded":
+        return any(
+            "\x00" in key or any("\x00" in v for v in values)
+            for key, values in request.POST.lists()
+        )
+    if content_type.endswith("json"):
+        body = request.body
+        return b"\x00" in body or _JSON_NUL.search(body) is not None
+    return False

@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: the 400 page it may render is a page like any other, for the user signed in.
+    "shishi.middleware.RefuseNulMiddleware",
 ]
 
 ROOT_URLCONF = "shishi.urls"

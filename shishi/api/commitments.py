@@ -24,6 +24,7 @@ from shishi.commitments import public as visible
 from shishi.commitments import services
 from shishi.commitments.lights import light_of, light_q, milestone_light
 from shishi.commitments.models import Adjustment, Commitment, Decision, Programme, ProgressReport
+from shishi.lib.parse import whole_number
 from shishi.lib.workdays import Light
 from shishi.orgs.access import deny
 from shishi.orgs.models import Org
@@ -34,6 +35,9 @@ from .common import (
     PUBLIC_ERRORS,
     WORK_ERRORS,
     Conflict,
+    Offset,
+    PathId,
+    QueryId,
     bearer,
     decimal_text,
     org_ref,
@@ -65,8 +69,8 @@ def _by_commitment_id(request, commitment_id: int, **kwargs) -> int | None:
 
 def _by_programme_query(request, **kwargs) -> int | None:
     """A list filtered by one programme shows that county; unfiltered, every county."""
-    raw = request.GET.get("programme", "")
-    return visible.county_of_programme(int(raw)) if raw.isdigit() and len(raw) < 18 else None
+    pk = whole_number(request.GET.get("programme", ""))
+    return visible.county_of_programme(pk) if pk is not None else None
 
 
 def _spans_counties(request, **kwargs) -> None:
@@ -126,7 +130,7 @@ def commitment_out(c: Commitment, today: dt.date) -> dict:
 def programmes(
     request,
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
 ):
     """Published programmes (annual lists), newest first."""
     qs = _programmes().order_by("-year", "county__path", "id")
@@ -134,12 +138,12 @@ def programmes(
 
 
 @public.get("/programmes/{int:programme_id}", response={200: S.Programme, **PUBLIC_ERRORS})
-def programme(request, programme_id: int):
+def programme(request, programme_id: PathId):
     return programme_out(get_object_or_404(_programmes(), pk=programme_id))
 
 
 @public.get("/programmes/{int:programme_id}/summary", response={200: S.Summary, **PUBLIC_ERRORS})
-def summary(request, programme_id: int):
+def summary(request, programme_id: PathId):
     """The headline figures, each with the formula that computes it from the list."""
     p = get_object_or_404(_programmes(), pk=programme_id)
     figures = services.summary(p)
@@ -153,7 +157,7 @@ def summary(request, programme_id: int):
 @public.get("/commitments", response={200: S.CommitmentPage, **PUBLIC_ERRORS})
 def commitments(
     request,
-    programme: int | None = None,
+    programme: QueryId = None,
     category: str | None = Query(None, description="category code, e.g. education"),
     status: str | None = Query(None, description="planned, in_progress, delivered, …"),
     unit: str | None = Query(
@@ -161,7 +165,7 @@ def commitments(
     ),
     light: Light | None = None,
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
 ):
     """Commitments of published programmes, in list order (programme, number)."""
     qs = visible.commitments()
@@ -182,7 +186,7 @@ def commitments(
 
 
 @public.get("/commitments/{int:commitment_id}", response={200: S.CommitmentDetail, **PUBLIC_ERRORS})
-def commitment(request, commitment_id: int):
+def commitment(request, commitment_id: PathId):
     """One commitment with its targets, milestones, light and the timeline of accepted progress
     (who reported and who reviewed are not public)."""
     c = get_object_or_404(
@@ -254,9 +258,9 @@ def change_out(a: Adjustment) -> dict:
 @public.get("/programmes/{int:programme_id}/changes", response={200: S.ChangePage, **PUBLIC_ERRORS})
 def changes(
     request,
-    programme_id: int,
+    programme_id: PathId,
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
 ):
     """Applied adjustments (动态调整), latest first: what kind, why, when, and to which items."""
     p = get_object_or_404(_programmes(), pk=programme_id)
@@ -270,7 +274,7 @@ def changes(
 
 
 @public.get("/programmes/{int:programme_id}/list", response={200: S.ListOn, **PUBLIC_ERRORS})
-def list_on(request, programme_id: int, on: Query[dt.date, P(description="YYYY-MM-DD")]):
+def list_on(request, programme_id: PathId, on: Query[dt.date, P(description="YYYY-MM-DD")]):
     """The public list as it stood at the end of the day ``on``, in number order."""
     p = get_object_or_404(_programmes(), pk=programme_id)
     end = timezone.make_aware(dt.datetime.combine(on, dt.time.max))
@@ -366,7 +370,7 @@ def _commitment_for_write(request, pk: int) -> Commitment:
     response={201: S.Report, **WORK_ERRORS},
     summary="Report progress",
 )
-def report_progress(request, commitment_id: int, data: S.ReportIn):
+def report_progress(request, commitment_id: PathId, data: S.ReportIn):
     """Report progress on a commitment as its responsible unit. Evidence files (photos, PDF)
     cannot be sent as JSON: attach them in the web app. The report changes nothing public until a
     reviewer accepts it."""
@@ -386,10 +390,10 @@ def report_progress(request, commitment_id: int, data: S.ReportIn):
 def reports(
     request,
     state: ProgressReport.State | None = None,
-    commitment: int | None = None,
-    programme: int | None = None,
+    commitment: QueryId = None,
+    programme: QueryId = None,
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
 ):
     """Progress reports of any state on the commitments in your scope, newest first."""
     qs = caccess.reports_for(request.user, caccess.VIEW_COMMITMENTS)
@@ -408,7 +412,7 @@ def reports(
     response={200: S.Report, **WORK_ERRORS},
     summary="Accept or return a progress report",
 )
-def review(request, report_id: int, data: S.ReviewIn):
+def review(request, report_id: PathId, data: S.ReviewIn):
     """Accept a report (its figures become public at once) or return it with a reason."""
     report = caccess.get_report(request, report_id, caccess.VIEW_COMMITMENTS)
     try:
@@ -425,9 +429,9 @@ def review(request, report_id: int, data: S.ReviewIn):
 def adjustments(
     request,
     state: Adjustment.State | None = None,
-    programme: int | None = None,
+    programme: QueryId = None,
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
 ):
     """Adjustments in your scope, and those you proposed, of any state, newest first."""
     qs = caccess.adjustments_for(request.user)
@@ -443,7 +447,7 @@ def adjustments(
     response={201: S.Adjustment, **WORK_ERRORS},
     summary="Propose an adjustment",
 )
-def propose(request, programme_id: int, data: S.AdjustmentIn):
+def propose(request, programme_id: PathId, data: S.AdjustmentIn):
     """Propose adding, changing, merging, splitting, deferring or cancelling commitments of a
     published list, with a reason. Nothing changes until it is approved."""
     in_scope = caccess.programmes_for(request.user).values("pk")
@@ -480,7 +484,7 @@ def propose(request, programme_id: int, data: S.AdjustmentIn):
     response={200: S.Adjustment, **WORK_ERRORS},
     summary="Approve or reject an adjustment",
 )
-def decide(request, adjustment_id: int, data: S.DecisionIn):
+def decide(request, adjustment_id: PathId, data: S.DecisionIn):
     """Approve or reject at the next level; the last approval applies the change at once."""
     adjustment = caccess.get_adjustment(request, adjustment_id)
     open_states = (Adjustment.State.PROPOSED, Adjustment.State.FIRST_APPROVED)

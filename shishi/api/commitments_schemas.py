@@ -147,7 +147,9 @@ class Report(Schema):
     target_values: dict[str, str]
     delivered: bool
     state: str
-    submitted_by: str
+    submitted_by: str | None = Field(
+        description="the username; null for a report made by the system (an import, a migration)"
+    )
     submitted_at: dt.datetime
     reviewed_by: str | None
     reviewed_at: dt.datetime | None
@@ -184,7 +186,7 @@ class DecisionOut(Schema):
     level: int
     approved: bool
     note: str
-    decided_by: str
+    decided_by: str | None = Field(description="the username; null when the system decided")
     decided_at: dt.datetime
 
 
@@ -197,7 +199,7 @@ class Adjustment(Schema):
     payload: dict
     commitments: list[CommitmentRef]
     results: list[CommitmentRef]
-    proposed_by: str
+    proposed_by: str | None = Field(description="the username; null when the system proposed")
     proposed_at: dt.datetime
     applied_at: dt.datetime | None
     decisions: list[DecisionOut]

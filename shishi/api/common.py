@@ -18,7 +18,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.csrf import csrf_failure as html_csrf_failure
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, P, Path, Query, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 from ninja.security import HttpBearer
@@ -27,6 +27,13 @@ from . import services
 from .models import Token
 
 MAX_LIMIT = 200
+MAX_ID = 2**63 - 1  # the largest id and offset the databases keep
+
+# Ids and offsets as parameters: beyond what the database keeps is the one error shape (422),
+# not an overflow inside the database (a 500).
+PathId = Path[int, P(ge=1, le=MAX_ID)]
+QueryId = Query[int | None, P(ge=1, le=MAX_ID)]
+Offset = Query[int, P(ge=0, le=MAX_ID - MAX_LIMIT)]
 
 
 # --- the shapes every answer shares ---------------------------------------------------------------

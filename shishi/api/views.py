@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from shishi.extensions import MenuEntry
+from shishi.lib.parse import whole_number
 from shishi.web import form_errors
 
 from . import services
@@ -53,9 +54,10 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 form = TokenForm()
         elif action == "revoke":
             raw = request.POST.get("token", "")
+            token_id = whole_number(raw)
             token = (
-                Token.objects.filter(user=request.user, pk=int(raw)).first()
-                if raw.isdigit() and len(raw) < 18
+                Token.objects.filter(user=request.user, pk=token_id).first()
+                if token_id is not None
                 else None
             )
             if token is None:

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from shishi.lib.parse import whole_number
 from shishi.orgs.models import Org, OrgKind
 
 from .models import Category, Commitment, Milestone, Target
@@ -260,7 +261,11 @@ class CommitmentForm(forms.Form):
 
     def _field_for(self, key: str) -> str | None:
         parts = key.split(".")
-        if len(parts) == 3 and parts[0] in ("targets", "milestones") and parts[1].isdigit():
+        if (
+            len(parts) == 3
+            and parts[0] in ("targets", "milestones")
+            and whole_number(parts[1]) is not None
+        ):
             row = self._rows.get((parts[0], int(parts[1])))
             name = f"{parts[0][:-1]}_{row}_{parts[2]}"
             return name if row and name in self.fields else None

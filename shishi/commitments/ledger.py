@@ -36,7 +36,7 @@ from shishi.ledger.exporter import Exporter
 from shishi.ledger.importer import Import, Sheet, WriteFailed
 from shishi.ledger.results import Result
 from shishi.lib import sheets
-from shishi.lib.parse import ParseError, parse_amount, parse_date
+from shishi.lib.parse import ParseError, parse_amount, parse_date, whole_number
 from shishi.lib.sheets import Header, squash, text
 from shishi.lib.spill import Spill
 from shishi.orgs.ledger import OrgNames
@@ -350,16 +350,17 @@ class CommitmentSheet(Sheet):
         data = pending.data
         number = _plain_number(cells["number"])
         data["number"] = number
-        if number.isdigit():
-            if int(number) in self.seen:
+        n = whole_number(number)
+        if n is not None:
+            if n in self.seen:
                 pending.failed.add((row, "number"))
                 self.error(
                     row,
                     "number",
                     _("Number %(n)s is already on row %(row)d.")
-                    % {"n": number, "row": self.seen[int(number)]},
+                    % {"n": number, "row": self.seen[n]},
                 )
-            self.seen.setdefault(int(number), row)
+            self.seen.setdefault(n, row)
         for name in ("title", "description", "lead_official"):
             if name in self.present:
                 data[name] = text(cells.get(name))

@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from shishi.lib.parse import whole_number
+
 from . import access as caccess
 from . import services
 from .display import Values, label
@@ -43,10 +45,11 @@ def _on_list(programme):
 
 def _chosen(request: HttpRequest, on_list) -> Commitment | None:
     raw = (request.POST if request.method == "POST" else request.GET).get("commitment", "")
-    if not raw.isdigit():
+    pk = whole_number(raw)
+    if pk is None:
         return None
     return (
-        on_list.filter(pk=int(raw))
+        on_list.filter(pk=pk)
         .select_related("category", "responsible_unit", "county")
         .prefetch_related("co_units", "targets", "milestones")
         .first()

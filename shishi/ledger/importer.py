@@ -72,6 +72,12 @@ FORMULA_WITHOUT_VALUE = gettext_lazy(
 )
 
 
+NUL_IN_CELL = gettext_lazy(
+    "The cell contains the character NUL, which text cannot hold; save the file again from Excel "
+    "or WPS."
+)
+
+
 class WriteFailed(Exception):
     """A service refused a row during the write phase: rolls the transaction back (the errors
     are on the import already)."""
@@ -217,6 +223,10 @@ class Sheet:
                 bad = {k for col, k in self.positions.items() if (number, col) in info.uncached}
                 for key in sorted(bad, key=list(self._headings.by_key).index):
                     self.error(number, key, FORMULA_WITHOUT_VALUE)
+                for key, value in cells.items():
+                    if type(value) is str and "\x00" in value:  # a CSV's: XML cannot hold one
+                        bad.add(key)
+                        self.error(number, key, NUL_IN_CELL)
                 if bad or any(v is not None for v in cells.values()):
                     self.take(number, cells, bad)
         except Stop:

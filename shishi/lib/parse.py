@@ -140,3 +140,18 @@ def parse_amount(value: Any, unit: str = "元") -> Decimal:
         raise ParseError("not_number", f"{value!r} is not a number")
     number = Decimal(m[1].replace(",", ""))
     return number * (_UNITS[m[2]] if m[2] else scale)
+
+
+# Ids and positions in URLs and forms: 18 digits stay below 2⁶³, the largest integer the
+# databases keep.
+ID_DIGITS = 18
+
+
+def whole_number(value: Any, digits: int = ID_DIGITS) -> int | None:
+    """``value`` as a whole number when it is 1 to ``digits`` ASCII digits, else None: an id or a
+    position from a request. ``str.isdigit`` alone also passes ``²`` and full-width digits, which
+    ``int`` then refuses, and any length, which the database then refuses."""
+    text = value if isinstance(value, str) else str(value)
+    if 0 < len(text) <= digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None

@@ -9,6 +9,7 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
 from shishi.extensions import MenuEntry
+from shishi.lib.parse import whole_number
 
 from . import services
 from .models import Notification
@@ -36,7 +37,7 @@ def notifications(request):
     if request.method == "POST":
         raw = request.POST.getlist("ids")
         # Named ids mark those (bad ones are dropped, never widened to "all"); none marks all.
-        ids = [int(i) for i in raw if i.isdigit() and len(i) < 18] if raw else None
+        ids = [n for n in map(whole_number, raw) if n is not None] if raw else None
         n = services.mark_read(request.user, ids)
         messages.success(
             request,

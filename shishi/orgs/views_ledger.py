@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from shishi.ledger.views import download, upload
+from shishi.lib.parse import whole_number
 
 from . import access, ledger
 
@@ -38,7 +39,7 @@ def export_view(request: HttpRequest) -> HttpResponse:
     root = None
     org_id = request.GET.get("org", "")
     if org_id:
-        if not org_id.isdigit():
+        if whole_number(org_id) is None:
             raise access.deny(request, "orgs.org", org_id[:20])
         root = access.get_org(request, org_id, access.MANAGE_ORGS)
     filename = f"shishi-{root.code if root else 'orgs'}-{timezone.localdate():%Y%m%d}"

@@ -43,6 +43,7 @@ from shishi.commitments.models import (
     Snapshot,
     Status,
 )
+from shishi.lib.parse import whole_number
 from shishi.lib.workdays import Light
 from shishi.orgs.access import permissions
 from shishi.orgs.models import Org, OrgKind, Role
@@ -386,7 +387,8 @@ def changes(request: HttpRequest, programme: int) -> HttpResponse:
     one = request.GET.get("adjustment", "")
     if one:
         # An id too long for the database is no id at all.
-        qs = qs.filter(pk=int(one)) if one.isdigit() and len(one) < 18 else qs.none()
+        pk = whole_number(one)
+        qs = qs.filter(pk=pk) if pk is not None else qs.none()
     page = Paginator(qs, CHANGES_PER_PAGE).get_page(request.GET.get("page"))
     adjustments = list(page.object_list)
     values = Values()

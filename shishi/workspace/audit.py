@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from shishi.audit.models import Entry
+from shishi.lib.parse import whole_number
 from shishi.orgs import access
 from shishi.orgs.models import OrgKind
 
@@ -69,9 +70,9 @@ def entries(request):
         if data["until"]:
             qs = qs.filter(time__date__lte=data["until"])
     # Keyset pagination: "older than entry N", so deep pages cost the same as the first.
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        qs = qs.filter(seq__lt=int(before))
+    before = whole_number(request.GET.get("before", ""))
+    if before is not None:
+        qs = qs.filter(seq__lt=before)
     rows = list(qs.order_by("-seq")[: PER_PAGE + 1])
     more = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]

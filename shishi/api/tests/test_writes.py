@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+
 from shishi.audit.models import Entry
 from shishi.commitments import services as cs
 from shishi.commitments.models import Adjustment, ProgressReport, Status
@@ -264,3 +266,50 @@ def test_errors_come_in_the_language_the_client_asks_for(client, programme):
     assert chinese.status_code == english.status_code == 401
     assert chinese.json()["error"]["message"] != english.json()["error"]["message"]
     assert "token" in english.json()["error"]["message"].lower()
+
+
+def test_reports_and_adjustments_made_by_the_system_list_with_no_person(api, programme):
+    # Imported and generated data have no person behind them: null, never a server error.
+    commitment = number(programme, 1)
+    cs.submit_progress(None, commitment, text="系统导入", percent_complete=10)
+    adjustment = cs.propose_adjustment(
+        None, programme, kind="cancel", commitments=[commitment], payload={}, reason="系统"
+    )
+    cs.decide_adjustment(None, adjustment, approve=True, note="系统")
+    admin = api("county_admin")
+    reports = admin.get("/reports")
+    assert reports.status_code == 200, reports.content
+    assert [r["submitted_by"] for r in reports.json()["items"]] == [None]
+    adjustments = admin.get("/adjustments")
+    assert adjustments.status_code == 200, adjustments.content
+    (listed,) = adjustments.json()["items"]
+    assert listed["proposed_by"] is None
+    assert [d["decided_by"] for d in listed["decisions"]] == [None]
+
+
+@pytest.mark.parametrize(
+    "kind, payload",
+    [
+        ("add", {"commitment": "新建公办幼儿园"}),
+        ("add", {"commitment": {"title": "新建", "targets": "三所"}}),
+        ("add", {"commitment": {"title": "新建", "milestones": [["2026-05-01", "开工"]]}}),
+        ("add", {"commitment": {"title": "新建", "co_units": {"a": 1}}}),
+        ("change", {"fields": ["title", "新名"]}),
+        ("change", {"fields": {"targets": [1, 2]}}),
+        ("split", {"parts": "两项"}),
+        ("merge", {"into": 7}),
+    ],
+)
+def test_an_adjustment_payload_of_the_wrong_shape_is_refused_in_words(
+    api, programme, kind, payload
+):
+    commitments = [] if kind == "add" else [number(programme, 1).pk]
+    if kind == "merge":
+        commitments.append(number(programme, 2).pk)
+    response = api("county_admin").post(
+        f"/programmes/{programme.pk}/adjustments",
+        {"kind": kind, "commitments": commitments, "payload": payload, "reason": "理由"},
+    )
+    error = error_of(response, 400)
+    assert error["fields"], error
+    assert not Adjustment.objects.exists()

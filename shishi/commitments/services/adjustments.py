@@ -56,21 +56,27 @@ def _clean_payload(
             raise ValidationError(
                 {"commitments": _("Commitment %(n)s is already delivered.") % {"n": c.number}}
             )
+    if not isinstance(payload, dict):
+        raise ValidationError({"payload": _("The payload is an object of named fields.")})
     if kind == K.ADD:
-        clean_commitment(dict(payload.get("commitment") or {}), county)
-        return {"commitment": jsonable(payload["commitment"])}
+        commitment = _object(payload, "commitment")
+        clean_commitment(commitment, county)
+        return {"commitment": jsonable(commitment)}
     if kind == K.MERGE:
-        clean_commitment(dict(payload.get("into") or {}), county)
-        return {"into": jsonable(payload["into"])}
+        into = _object(payload, "into")
+        clean_commitment(into, county)
+        return {"into": jsonable(into)}
     if kind == K.SPLIT:
         parts = payload.get("parts") or []
+        if not isinstance(parts, list) or not all(isinstance(p, dict) for p in parts):
+            raise ValidationError({"payload": _("The parts are a list of commitments.")})
         if len(parts) < 2:
             raise ValidationError({"payload": _("A split makes at least two commitments.")})
         for part in parts:
             clean_commitment(dict(part), county)
         return {"parts": [jsonable(p) for p in parts]}
     if kind == K.CHANGE:
-        fields = dict(payload.get("fields") or {})
+        fields = _object(payload, "fields")
         if not fields:
             raise ValidationError({"payload": _("Say what changes.")})
         if "number" in fields:
@@ -94,6 +100,16 @@ def _clean_payload(
             )
         return {"deadline": deadline.isoformat()}
     return {}
+
+
+def _object(payload: dict, key: str) -> dict:
+    """``payload[key]``, an object of named fields (empty when missing); anything else is refused."""
+    value = payload.get(key) or {}
+    if not isinstance(value, dict):
+        raise ValidationError(
+            {"payload": _("%(key)s is an object of named fields.") % {"key": key}}
+        )
+    return dict(value)
 
 
 @transaction.atomic

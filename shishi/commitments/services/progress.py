@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from shishi.audit.services import diff, record
 from shishi.evidence import services as evidence_files
+from shishi.lib.parse import whole_number
 from shishi.notifications.services import handled
 from shishi.orgs.access import holders
 
@@ -73,7 +74,8 @@ def submit_progress(
     for key, value in (target_values or {}).items():
         if value in (None, ""):
             continue
-        target = targets.get(int(key)) if str(key).isdigit() else None
+        pk = whole_number(key)
+        target = targets.get(pk) if pk is not None else None
         if target is None:
             errors["target_values"] = _("Unknown target.")
             continue

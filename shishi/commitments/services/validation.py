@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from shishi.lib.parse import whole_number
 from shishi.orgs.models import Org, OrgKind
 
 from ..models import Category, Commitment
@@ -89,8 +90,8 @@ def clean_unit(value, county: Org, field: str, errors: dict) -> Org | None:
     else:
         text = str(value).strip()
         unit = Org.objects.filter(code=text).first()
-        if unit is None and text.isdigit():
-            unit = Org.objects.filter(pk=int(text)).first()
+        if unit is None and (pk := whole_number(text)) is not None:
+            unit = Org.objects.filter(pk=pk).first()
         if unit is None:
             unit = Org.objects.filter(county=county, name=text).first()
     if unit is None or unit.county_id != county.pk or unit.kind == OrgKind.COUNTY:
@@ -100,6 +101,10 @@ def clean_unit(value, county: Org, field: str, errors: dict) -> Org | None:
         }
         return None
     return unit
+
+
+# The largest number on a list (the column is a 32-bit integer; a list has hundreds).
+MAX_NUMBER = 999_999
 
 
 def clean_commitment(data: dict, county: Org, *, partial: bool = False) -> dict:
@@ -121,7 +126,7 @@ def clean_commitment(data: dict, county: Org, *, partial: bool = False) -> dict:
     if "number" in data and data["number"] not in (None, ""):
         try:
             out["number"] = int(data["number"])
-            if out["number"] < 1:
+            if not 1 <= out["number"] <= MAX_NUMBER:
                 raise ValueError
         except (TypeError, ValueError):
             errors["number"] = _("%(value)s is not a positive whole number.") % {
@@ -152,7 +157,7 @@ def clean_commitment(data: dict, county: Org, *, partial: bool = False) -> dict:
         )
     if "co_units" in data:
         units = []
-        for value in data["co_units"] or []:
+        for value in _listed(data["co_units"], "co_units", errors, of=(str, int, Org)):
             unit = clean_unit(value, county, "co_units", errors)
             if unit is not None:
                 units.append(unit)
@@ -170,7 +175,7 @@ def clean_commitment(data: dict, county: Org, *, partial: bool = False) -> dict:
         }
     if "targets" in data:
         targets = []
-        for i, row in enumerate(data["targets"] or [], start=1):
+        for i, row in enumerate(_listed(data["targets"], "targets", errors), start=1):
             sub: dict = {}
             target = {
                 "name": clean_text(row.get("name"), "name", 100, sub),
@@ -189,7 +194,7 @@ def clean_commitment(data: dict, county: Org, *, partial: bool = False) -> dict:
         out["targets"] = targets
     if "milestones" in data:
         milestones = []
-        for i, row in enumerate(data["milestones"] or [], start=1):
+        for i, row in enumerate(_listed(data["milestones"], "milestones", errors), start=1):
             sub = {}
             milestone = {
                 "title": clean_text(row.get("title"), "title", 200, sub),
@@ -207,6 +212,21 @@ def clean_commitment(data: dict, county: Org, *, partial: bool = False) -> dict:
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def _listed(value, field: str, errors: dict, of: tuple = (dict,)) -> list:
+    """``value`` as a list of items of the types ``of`` (rows of targets or milestones: objects);
+    anything else (a text, a number, a list of something else, as an API client may send) is an
+    error on ``field`` and no items."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, list | tuple) and all(isinstance(item, of) for item in value):
+        return list(value)
+    if of == (dict,):
+        errors[field] = _("Give a list of objects, each with its fields.")
+    else:
+        errors[field] = _("Give a list of codes or names.")
+    return []
 
 
 def check_dates(commitment: Commitment, cleaned: dict) -> None:

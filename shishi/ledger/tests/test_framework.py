@@ -322,6 +322,22 @@ def test_a_formula_without_a_value_is_named_by_row_and_column_letter():
     assert str(result.errors[0]).startswith("notes, row 3, column B (Name): ")
 
 
+def test_a_csv_cell_holding_nul_is_named_and_nothing_is_written():
+    before = state()
+    rows = [["A1", "东一\x00村"], ["A2", "东二村"]]
+    result = run(csv_bytes([["编号", "名称"], *rows]), name="notes.csv")
+    assert where(result) == [
+        (
+            "CSV",
+            2,
+            "B",
+            "The cell contains the character NUL, which text cannot hold; save the file again "
+            "from Excel or WPS.",
+        )
+    ]
+    assert state() == before
+
+
 def test_reading_stops_past_the_most_rows_allowed():
     result = run(notes(), max_rows=2)
     assert where(result) == [

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from shishi.lib.parse import ParseError, parse_amount, parse_date
+from shishi.lib.parse import ParseError, parse_amount, parse_date, whole_number
 
 D = dt.date
 
@@ -120,3 +120,12 @@ def test_anything_else_is_not_an_amount(value):
     with pytest.raises(ValueError) as caught:
         parse_amount(value)
     assert caught.value.code == "not_number"
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("12", 12), ("0", 0), (7, 7), ("9" * 18, int("9" * 18))]
+    + [(bad, None) for bad in ("", "²", "１２", "-1", "1.0", " 1", "9" * 19, "1\x00")],
+)
+def test_a_whole_number_is_ascii_digits_that_fit_the_database(value, expected):
+    assert whole_number(value) == expected
