@@ -81,6 +81,8 @@ def page_cache(settings):
 
     pagecache.forget()
     settings.PAGE_CACHE = True
+    # Read on every request: a test sees its own change at once (the window has its own test).
+    settings.PAGE_CACHE_FRESH_MS = 0
     yield cache
     pagecache.forget()
 

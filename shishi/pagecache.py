@@ -20,14 +20,16 @@ nothing about it is personal: no session cookie, no Authorization header, no fla
 response is stored only when it is a plain 200 that set no cookie and used no CSRF token.
 
 Each web process keeps its own cache (Django's ``CACHES["default"]``, in memory by default): the
-generation check is one indexed read, so processes never serve a page older than the last
-committed change, and need not tell each other anything.
+generation check is one indexed read, made at most once per ``PAGE_CACHE_FRESH_MS`` (a second)
+per county in each process, so a page is never more than that older than the last committed
+change, and processes need not tell each other anything.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -48,9 +50,30 @@ _PER_RESPONSE = {"set-cookie", "x-request-id", "x-page-cache"}
 ATTRIBUTE = "page_cache_county"
 
 
+# The generations this process read last, by county (None: every county), with when each stops
+# being trusted (time.monotonic()): see PAGE_CACHE_FRESH_MS.
+_read: dict[int | None, tuple[float, str]] = {}
+
+
 def generation(county_id: int | None = None) -> str:
     """The generation of public data a page shows: of one county (with the global chain), or of
-    every county when ``county_id`` is None; and today's date."""
+    every county when ``county_id`` is None; and today's date.
+
+    Read from the database at most once per ``PAGE_CACHE_FRESH_MS`` in each process: a busy
+    process serves its pages with no query at all in between, and a change reaches it within that
+    time (a second by default; 0 reads on every request)."""
+    fresh = settings.PAGE_CACHE_FRESH_MS
+    if fresh:
+        kept = _read.get(county_id)
+        if kept is not None and time.monotonic() < kept[0]:
+            return kept[1]
+    value = _generation(county_id)
+    if fresh:
+        _read[county_id] = (time.monotonic() + fresh / 1000, value)
+    return value
+
+
+def _generation(county_id: int | None) -> str:
     with connection.cursor() as cursor:
         # One indexed read of a few rows of audit_head; cheaper through the cursor than the ORM.
         if county_id is None:
@@ -159,6 +182,7 @@ _memos: list = []
 def forget() -> None:
     """Empty the cache and the memoised counties (tests roll the database back and reuse ids)."""
     cache.clear()
+    _read.clear()
     for memo in _memos:
         memo.cache_clear()
 

@@ -188,12 +188,14 @@ TASKS = {
 }
 
 # The public page cache (shishi/pagecache.py): each web process keeps rendered public pages in
-# memory and checks them against the generation of the public data they show (per county) on
-# every request, so no page is ever older than the last committed change; figures shared by
-# workspace pages (a county's people by town) are kept the same way. Views opt in with
-# @public_page. PAGE_CACHE=false renders and counts on every request.
+# memory and checks them against the generation of the public data they show (per county), read
+# from the database at most once per PAGE_CACHE_FRESH_MS in each process, so no page is more than
+# that older than the last committed change; figures shared by workspace pages (a county's people
+# by town) are kept the same way. Views opt in with @public_page. PAGE_CACHE=false renders and
+# counts on every request.
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_SECONDS = 24 * 3600
+PAGE_CACHE_FRESH_MS = env_int("PAGE_CACHE_FRESH_MS", 1000, minimum=0)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

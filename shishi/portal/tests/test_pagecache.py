@@ -82,6 +82,24 @@ def test_a_change_reaches_the_public_page_at_once(client, users, programme):
     assert state(client, path) == "hit"
 
 
+def test_a_process_trusts_the_generation_it_read_for_its_window_then_reads_it_again(
+    client, users, programme, settings
+):
+    settings.PAGE_CACHE_FRESH_MS = 60_000
+    path = reverse("portal:programme", args=[programme.pk])
+    assert state(client, path) == "miss"
+    second, served = get(client, path)
+    assert second["X-Page-Cache"] == "hit" and served == 0  # not even the generation's query
+    approved(
+        users["unit_officer"], users["county_admin"], programme, "cancel", [number(programme, 1)]
+    )
+    # Within the window the change has not reached this process yet: the copy it has.
+    assert "?adjustment=" not in get(client, path)[0].content.decode()
+    settings.PAGE_CACHE_FRESH_MS = 0  # the window over: the generation is read again
+    fresh, _queries = get(client, path)
+    assert fresh["X-Page-Cache"] == "miss" and "?adjustment=" in fresh.content.decode()
+
+
 def test_a_change_in_one_county_leaves_another_countys_pages_in_place(
     client, users, programme, elsewhere
 ):
