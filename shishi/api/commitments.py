@@ -35,6 +35,7 @@ from .common import (
     PUBLIC_ERRORS,
     WORK_ERRORS,
     Conflict,
+    IsoDate,
     Offset,
     PathId,
     QueryId,
@@ -274,7 +275,7 @@ def changes(
 
 
 @public.get("/programmes/{int:programme_id}/list", response={200: S.ListOn, **PUBLIC_ERRORS})
-def list_on(request, programme_id: PathId, on: Query[dt.date, P(description="YYYY-MM-DD")]):
+def list_on(request, programme_id: PathId, on: Query[IsoDate, P(description="YYYY-MM-DD")]):
     """The public list as it stood at the end of the day ``on``, in number order."""
     p = get_object_or_404(_programmes(), pk=programme_id)
     end = timezone.make_aware(dt.datetime.combine(on, dt.time.max))
@@ -389,7 +390,7 @@ def report_progress(request, commitment_id: PathId, data: S.ReportIn):
 @work.get("/reports", response={200: S.ReportPage, **WORK_ERRORS})
 def reports(
     request,
-    state: ProgressReport.State | None = None,
+    state: S.ReportState | None = None,
     commitment: QueryId = None,
     programme: QueryId = None,
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
@@ -398,7 +399,7 @@ def reports(
     """Progress reports of any state on the commitments in your scope, newest first."""
     qs = caccess.reports_for(request.user, caccess.VIEW_COMMITMENTS)
     if state is not None:
-        qs = qs.filter(state=state)
+        qs = qs.filter(state=state.value)
     if commitment is not None:
         qs = qs.filter(commitment_id=commitment)
     if programme is not None:
@@ -428,7 +429,7 @@ def review(request, report_id: PathId, data: S.ReviewIn):
 @work.get("/adjustments", response={200: S.AdjustmentPage, **WORK_ERRORS})
 def adjustments(
     request,
-    state: Adjustment.State | None = None,
+    state: S.AdjustmentState | None = None,
     programme: QueryId = None,
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
     offset: Offset = 0,
@@ -436,7 +437,7 @@ def adjustments(
     """Adjustments in your scope, and those you proposed, of any state, newest first."""
     qs = caccess.adjustments_for(request.user)
     if state is not None:
-        qs = qs.filter(state=state)
+        qs = qs.filter(state=state.value)
     if programme is not None:
         qs = qs.filter(programme_id=programme)
     return paginate(_adjustments(qs).order_by("-proposed_at", "-id"), limit, offset, adjustment_out)

@@ -6,10 +6,21 @@ Amounts and target values are decimal strings ("535.00"), never floats; dates ar
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 
 from ninja import Field, Schema
 
+from shishi.commitments.models import Adjustment as AdjustmentModel
+from shishi.commitments.models import ProgressReport
+
 from .common import OrgRef
+
+# The models' state choices are both called State: under their own names here, so that the
+# OpenAPI document gives each filter its own list of values.
+ReportState = Enum("ReportState", {s.name: s.value for s in ProgressReport.State}, type=str)
+AdjustmentState = Enum(
+    "AdjustmentState", {s.name: s.value for s in AdjustmentModel.State}, type=str
+)
 
 
 class CommitmentRef(Schema):

@@ -11,8 +11,11 @@ A token stands for its login and nothing more (``BearerToken``). Lists take ``li
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 from functools import wraps
+from typing import Annotated, Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -22,6 +25,7 @@ from ninja import NinjaAPI, P, Path, Query, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 from ninja.security import HttpBearer
+from pydantic import BeforeValidator
 
 from . import services
 from .models import Token
@@ -34,6 +38,17 @@ MAX_ID = 2**63 - 1  # the largest id and offset the databases keep
 PathId = Path[int, P(ge=1, le=MAX_ID)]
 QueryId = Query[int | None, P(ge=1, le=MAX_ID)]
 Offset = Query[int, P(ge=0, le=MAX_ID - MAX_LIMIT)]
+
+
+def _iso_day(value: Any) -> Any:
+    # Pydantic also reads a number as seconds since 1970 (?on=0 would be 1970-01-01).
+    if not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+# A day as a parameter: YYYY-MM-DD, nothing else.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_day)]
 
 
 # --- the shapes every answer shares ---------------------------------------------------------------

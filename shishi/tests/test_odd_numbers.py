@@ -81,3 +81,27 @@ def test_a_number_too_large_for_the_list_is_refused_in_words(tree):
     with pytest.raises(ValidationError) as refused:
         cs.clean_commitment(data, tree["county"])
     assert "number" in refused.value.message_dict
+
+
+@pytest.mark.parametrize("on", ["0", "1700000000", "20260501", "2026-02-30"])
+def test_a_day_is_only_ever_read_as_year_month_day(on, programme):
+    # Pydantic alone reads a number as seconds since 1970: ?on=0 would be the list of 1970.
+    path = f"/api/v1/programmes/{programme.pk}/list"
+    answer = Client(raise_request_exception=False).get(path, {"on": on})
+    assert answer.status_code == 422 and set(answer.json()) == {"error"}
+    assert Client().get(path, {"on": "2026-05-01"}).status_code == 200
+
+
+def test_the_openapi_document_says_the_day_is_a_date(programme):
+    schema = Client().get("/api/v1/openapi.json").json()
+    parameters = schema["paths"]["/api/v1/programmes/{programme_id}/list"]["get"]["parameters"]
+    on = next(p for p in parameters if p["name"] == "on")
+    assert on["schema"]["format"] == "date" and on["required"]
+
+
+def test_each_state_filter_names_its_own_states_in_the_openapi_document():
+    schema = Client().get("/api/v1/openapi.json").json()
+    components = schema["components"]["schemas"]
+    assert components["ReportState"]["enum"] == ["submitted", "accepted", "returned"]
+    assert "proposed" in components["AdjustmentState"]["enum"]
+    assert "State" not in components

@@ -313,3 +313,14 @@ def test_an_adjustment_payload_of_the_wrong_shape_is_refused_in_words(
     error = error_of(response, 400)
     assert error["fields"], error
     assert not Adjustment.objects.exists()
+
+
+def test_the_state_filters_take_their_own_states_only(api, programme):
+    commitment = number(programme, 1)
+    cs.submit_progress(None, commitment, text="进展", percent_complete=10)
+    admin = api("county_admin")
+    assert admin.get("/reports", state="submitted").json()["count"] == 1
+    assert admin.get("/reports", state="accepted").json()["count"] == 0
+    error_of(admin.get("/reports", state="proposed"), 422)
+    assert admin.get("/adjustments", state="proposed").status_code == 200
+    error_of(admin.get("/adjustments", state="submitted"), 422)
