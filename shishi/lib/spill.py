@@ -36,8 +36,10 @@ def _shared(token: int, index: int) -> Any:
 class Spill(Generic[T]):
     """Append in order, then read back in order as often as needed (``batches`` or iteration).
 
-    Items read back are copies: changing one does not change the spill. To keep a decision about
-    an item, append the changed item to another spill. ``close`` (or ``with``) removes the file.
+    Items read back from the file are copies, and those of the last batch, still in memory, are
+    the appended objects themselves: change neither expecting the spill to follow. To keep a
+    decision about an item, append the changed item to another spill. ``close`` (or ``with``)
+    removes the file.
     """
 
     def __init__(self, shared: Iterable[Any] = (), batch: int = BATCH):
