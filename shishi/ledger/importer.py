@@ -41,7 +41,7 @@ from shishi.lib.parse import ParseError
 from shishi.lib.sheets import HEADER_SCAN, Rows, SheetInfo, fold
 
 from .columns import Column, Headings, labels
-from .results import Result, RowError, SheetResult
+from .results import Errors, Result, RowError, SheetResult
 
 NOT_FILE_MESSAGES = {
     "empty": gettext_lazy("The file is empty."),
@@ -72,6 +72,10 @@ FORMULA_WITHOUT_VALUE = gettext_lazy(
 )
 
 
+CSV_UNREADABLE = gettext_lazy(
+    "The CSV file cannot be read past this line: a cell holds more than 131,072 characters, or "
+    "a quotation mark is not closed."
+)
 NUL_IN_CELL = gettext_lazy(
     "The cell contains the character NUL, which text cannot hold; save the file again from Excel "
     "or WPS."
@@ -355,7 +359,7 @@ class Import:
         self.actor = actor
         self.dry_run = dry_run
         self.max_rows = max_rows
-        self.errors: list[RowError] = []
+        self.errors: Errors = Errors()
         self.found: list[Sheet] = []
         self.result = Result(dry_run=dry_run)
         self.name = ""
@@ -427,7 +431,10 @@ class Import:
         fh, opened_here = _open(source)
         try:
             if self.csv and sheets.is_csv(fh, self.name):
-                self._read_csv(fh)
+                try:
+                    self._read_csv(fh)
+                except sheets.CsvError as exc:
+                    self.errors.append(RowError("CSV", exc.line, "", "", str(CSV_UNREADABLE)))
                 return
             try:
                 with xlsx.open_workbook(fh) as workbook:

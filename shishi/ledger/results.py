@@ -64,6 +64,26 @@ class SheetResult:
     ignored: list[str] = field(default_factory=list)
 
 
+# Problems listed for the reader: a file wrong on every one of its 100,000 rows names the first
+# ones and counts the rest, instead of filling memory and a page with them.
+MAX_ERRORS = 500
+
+
+class Errors(list):
+    """An import's problems as they are found: the first ``MAX_ERRORS`` kept, ``more`` counting
+    the rest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.more = 0
+
+    def append(self, error: RowError) -> None:
+        if len(self) < MAX_ERRORS:
+            super().append(error)
+        else:
+            self.more += 1
+
+
 @dataclass
 class Result:
     """What an import did (or, for a dry run, would do). With errors, nothing was written."""
@@ -77,6 +97,25 @@ class Result:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def more_errors(self) -> int:
+        """Problems found beyond those listed in ``errors``."""
+        return getattr(self.errors, "more", 0)
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.more_errors
+
+    def error_lines(self) -> list[str]:
+        """The problems as lines of text (the commands print them), the unlisted ones counted."""
+        lines = [str(error) for error in self.errors]
+        if self.more_errors:
+            lines.append(
+                _("… and %(n)d more problems, not listed: correct these first.")
+                % {"n": self.more_errors}
+            )
+        return lines
 
     @property
     def counts(self) -> dict[str, Counts]:

@@ -158,16 +158,29 @@ def csv_encoding(fh: IO[bytes]) -> str:
     return "utf-8-sig"
 
 
+class CsvError(ValueError):
+    """A CSV file that cannot be read past ``line``: a cell longer than ``csv.field_size_limit()``
+    (131,072 characters), or a quotation mark never closed."""
+
+    def __init__(self, line: int, reason: str):
+        self.line = line
+        super().__init__(f"line {line}: {reason}")
+
+
 def csv_rows(fh: IO[bytes]) -> Rows:
-    """``(row number, [normalised values])`` for each row of a CSV file, as ``xlsx.iter_rows``."""
+    """``(row number, [normalised values])`` for each row of a CSV file, as ``xlsx.iter_rows``;
+    raises ``CsvError`` where the file cannot be read further."""
     encoding = csv_encoding(fh)
     wrapper = io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline="")
+    reader = csv.reader(wrapper)
     try:
-        for number, row in enumerate(csv.reader(wrapper), start=1):
+        for number, row in enumerate(reader, start=1):
             values = [xlsx.normalise(v) for v in row]
             while values and values[-1] is None:
                 values.pop()
             yield number, values
+    except csv.Error as exc:
+        raise CsvError(reader.line_num, str(exc)) from exc
     finally:
         wrapper.detach()  # the caller owns (and closes) the file
 

@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
@@ -336,6 +337,39 @@ def test_a_csv_cell_holding_nul_is_named_and_nothing_is_written():
         )
     ]
     assert state() == before
+
+
+def test_a_csv_that_cannot_be_read_further_is_named_by_its_line_and_nothing_is_written():
+    before = state()
+    rows = [["A1", "东一村"], ["A2", "长" * 140_000]]
+    result = run(csv_bytes([["编号", "名称"], *rows]), name="notes.csv")
+    assert where(result) == [
+        (
+            "CSV",
+            3,
+            "",
+            "The CSV file cannot be read past this line: a cell holds more than 131,072 "
+            "characters, or a quotation mark is not closed.",
+        )
+    ]
+    assert state() == before
+
+
+def test_a_file_wrong_on_every_row_lists_the_first_problems_and_counts_the_rest():
+    from shishi.ledger.results import MAX_ERRORS
+
+    rows = [["", f"第{i}条"] for i in range(MAX_ERRORS + 120)]  # no code on any row
+    result = run(csv_bytes([["编号", "名称"], *rows]), name="notes.csv")
+    assert len(result.errors) == MAX_ERRORS and result.more_errors == 120
+    assert result.error_count == MAX_ERRORS + 120
+    assert [e.row for e in result.errors[:2]] == [2, 3]  # the first ones, in the file's order
+    lines = result.error_lines()
+    assert len(lines) == MAX_ERRORS + 1
+    assert lines[-1] == "… and 120 more problems, not listed: correct these first."
+    with translation.override("en"):
+        page = render_to_string("ledger/result.html", {"result": result})
+    assert f"{MAX_ERRORS + 120} problems found" in page
+    assert f"The first {MAX_ERRORS} are listed below; 120 more are not." in page
 
 
 def test_reading_stops_past_the_most_rows_allowed():

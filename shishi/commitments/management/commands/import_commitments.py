@@ -48,9 +48,9 @@ class Command(BaseCommand):
             target.update(county=org, year=year, title=title)
         result = ledger.import_ledger(None, path, dry_run=dry_run, **target)
         if result.errors:
-            for error in result.errors:
-                self.stderr.write(str(error))
-            raise CommandError(f"{len(result.errors)} error(s); nothing was written.", returncode=1)
+            for line in result.error_lines():
+                self.stderr.write(line)
+            raise CommandError(f"{result.error_count} error(s); nothing was written.", returncode=1)
         for column in result.ignored:
             self.stdout.write(f"Column not imported: {column}")
         counts = result.total

@@ -23,9 +23,9 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {file}")
         result = ledger.import_workbook(None, path, dry_run=dry_run)
         if result.errors:
-            for error in result.errors:
-                self.stderr.write(str(error))
-            raise CommandError(f"{len(result.errors)} error(s); nothing was written.", returncode=1)
+            for line in result.error_lines():
+                self.stderr.write(line)
+            raise CommandError(f"{result.error_count} error(s); nothing was written.", returncode=1)
         for label, counts in ((part.label, part.counts) for part in result.parts):
             self.stdout.write(
                 f"{label}: {counts.created} created, {counts.changed} changed, "
