@@ -985,6 +985,15 @@ def per_target(seconds: float, rows: int) -> float:
     return round(seconds * TARGET_ROWS / rows, 1) if rows else 0.0
 
 
+def read_floor(env: dict, path: str) -> tuple[dict, float]:
+    """An import's floor for the workbook at ``path`` (openpyxl reading every cell), and its rows
+    per second."""
+    floor = run_case(env, "openpyxl_read", path=path)
+    floor_rate = rate(floor["rows"], floor["seconds"])
+    name = "openpyxl load_workbook(read_only=True, data_only=True), every cell value"
+    return {"name": name, **floor, "rows_per_s": floor_rate}, floor_rate
+
+
 def run_people(env: dict, sizes: Sizes, keep: int | None) -> list:
     """The people sheets of ``sizes.people`` rows: each read by the floor, imported as a dry run,
     then for real. The workbook of ``keep`` rows stays for the concurrent part."""
@@ -995,19 +1004,14 @@ def run_people(env: dict, sizes: Sizes, keep: int | None) -> list:
         step(f"people import of {people:,} rows")
         book = run_case(env, "people_workbook", people=people, path=path, phone_from=phone_from)
         phone_from += people
-        floor = run_case(env, "openpyxl_read", path=path)
-        floor_rate = rate(floor["rows"], floor["seconds"])
+        floor, floor_rate = read_floor(env, path)
         entry: dict = {
             "people": people,
             "rows": book["rows"],
             "file_bytes": book["bytes"],
             "sheet_title": book["title"],
             "orgs": book["orgs"],
-            "floor": {
-                "name": "openpyxl load_workbook(read_only=True, data_only=True), every cell value",
-                **floor,
-                "rows_per_s": floor_rate,
-            },
+            "floor": floor,
             "cases": {},
         }
         for mode in ("dry_run", "write"):
@@ -1199,19 +1203,14 @@ def run(scale: str, parts: tuple[str, ...] = PARTS) -> dict:
             step(f"import of {commitments:,} commitments")
             book = run_case(env, "workbook", commitments=commitments, path=path, sample=sample)
             county = book["county"]
-            floor = run_case(env, "openpyxl_read", path=path)
-            floor_rate = rate(floor["rows"], floor["seconds"])
+            floor, floor_rate = read_floor(env, path)
             entry: dict = {
                 "commitments": commitments,
                 "rows": book["rows"],
                 "file_bytes": book["bytes"],
                 "unpacked_bytes": book["unpacked_bytes"],
                 "web_upload_limits": book["web_upload_limits"],
-                "floor": {
-                    "name": "openpyxl load_workbook(read_only=True, data_only=True), every cell value",
-                    **floor,
-                    "rows_per_s": floor_rate,
-                },
+                "floor": floor,
                 "cases": {},
             }
             modes = ["check"]
