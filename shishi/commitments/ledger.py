@@ -160,6 +160,15 @@ class Item:
         return data
 
 
+@dataclass(frozen=True)
+class Match:
+    """A number of the file already on the draft list, as the check phase found it."""
+
+    pk: int
+    changed: bool
+    version: int
+
+
 @dataclass
 class Pending:
     """A commitment being read: its row, the values so far and rows of its further targets."""
@@ -190,8 +199,9 @@ class CommitmentSheet(Sheet):
         # Checked commitments wait for the write in a temporary file: memory stays flat with
         # the rows. The lookups' objects are shared, not copied into every row.
         self.items: Spill[Item] = Spill()
-        # Numbers already on the draft list: the commitment's id, and whether the file changes it.
-        self.matched: dict[int, tuple[int, bool]] = {}
+        # Numbers already on the draft list: the commitment's id, whether the file changes it, and
+        # the version it was checked against (an edit made meanwhile is a conflict, not lost).
+        self.matched: dict[int, Match] = {}
         self.units: dict[str, str] = {}  # amount column → the unit bare numbers count in
         self.seen: dict[int, int] = {}  # number → row
         self.pending: Pending | None = None
@@ -458,9 +468,11 @@ class CommitmentSheet(Sheet):
                     changed = _comparable(data) != _comparable(
                         services.public_fields(commitment), keys=data
                     )
-                    self.matched[commitment.number] = (commitment.pk, changed)
+                    self.matched[commitment.number] = Match(
+                        commitment.pk, changed, commitment.version
+                    )
         counts.created = len(self.items) - len(self.matched)
-        counts.changed = sum(changed for _pk, changed in self.matched.values())
+        counts.changed = sum(m.changed for m in self.matched.values())
         counts.unchanged = len(self.matched) - counts.changed
 
     def close(self) -> None:
@@ -495,27 +507,26 @@ class CommitmentSheet(Sheet):
         except (ValidationError, PermissionDenied) as exc:
             self._service_errors(None, [], exc)
             raise WriteFailed from exc
-        if any(changed for _pk, changed in self.matched.values()):
+        if any(m.changed for m in self.matched.values()):
             self._update(programme)
         self.programme = programme
 
     def _update(self, programme: Programme) -> None:
         """Update the commitments the file changes, a batch at a time."""
         for batch in self.items.batches():
+            matched = (self.matched.get(item.data["number"]) for item in batch)
             ids = {
-                self.matched[item.data["number"]][0]: item
-                for item in batch
-                if self.matched.get(item.data["number"], (0, False))[1]
+                m.pk: (item, m) for item, m in zip(batch, matched, strict=True) if m and m.changed
             }
+            if not ids:
+                continue
             qs = services.with_details(Commitment.objects.filter(programme=programme, pk__in=ids))
             for commitment in qs.order_by("number"):
-                item = ids[commitment.pk]
+                item, match = ids[commitment.pk]
                 data = item.update()
                 _keep_done_dates(commitment, data)
                 try:
-                    services.update_commitment(
-                        self.actor, commitment, data, version=commitment.version
-                    )
+                    services.update_commitment(self.actor, commitment, data, version=match.version)
                 except (ValidationError, PermissionDenied) as exc:
                     self._service_errors(item.row, item.target_rows, exc)
                     raise WriteFailed from exc

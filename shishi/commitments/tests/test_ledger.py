@@ -436,6 +436,30 @@ def test_a_changed_row_updates_its_commitment_on_the_draft_list(programme, tree)
     assert commitment(programme, 2).title == "实事二"
 
 
+def test_an_edit_made_between_the_check_and_the_write_is_a_conflict_not_overwritten(
+    programme, tree, users
+):
+    fill(programme, tree, 2)
+    text = export(programme, "csv").decode("utf-8-sig").replace("实事2", "实事二")
+
+    class Meanwhile(ledger.CommitmentSheet):
+        def validate(self):
+            super().validate()
+            # Someone saves the same commitment while the import is between its phases.
+            edited = commitment(programme, 2)
+            services.update_commitment(
+                users["county_admin"], edited, {"title": "别人改的"}, version=edited.version
+            )
+
+    class Import(ledger.CommitmentLedgerImport):
+        sheets = (Meanwhile,)
+
+    result = Import(None, programme=programme).run(text.encode("utf-8"), name="清单.csv")
+
+    assert not result.ok and result.errors[0].row is not None
+    assert commitment(programme, 2).title == "别人改的"
+
+
 def test_a_csv_in_gb18030_imports(programme):
     text = "序号,项目名称,类别,责任单位,完成时限\n1,新增高中学位,教育,东镇,2021年10月\n"
 
