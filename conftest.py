@@ -18,6 +18,7 @@ import pytest
 
 from shishi.orgs import services
 from shishi.orgs.models import Org, OrgKind, RoleKind
+from shishi.testing import sign_in_second_factor
 
 PASSWORD = "Correct-horse-42"
 
@@ -162,16 +163,24 @@ def users(tree):
         "supervisor": make_user(tree, "supervisor", RoleKind.SUPERVISOR, "county", "dept"),
         "auditor": make_user(tree, "auditor", RoleKind.AUDITOR, "county", "dept"),
         "sysadmin": make_user(tree, "sysadmin", RoleKind.SYSADMIN, "province", "dept"),
+        "security_admin": make_user(
+            tree, "security_admin", RoleKind.SECURITY_ADMIN, "province", "dept"
+        ),
+        "audit_admin": make_user(tree, "audit_admin", RoleKind.AUDIT_ADMIN, "province", "dept"),
         "nobody": make_user(tree, "nobody", None, "east_village"),
     }
 
 
 @pytest.fixture
 def client_for(client):
-    """``client_for(user)``: a test client signed in as ``user``."""
+    """``client_for(user)``: a test client signed in as ``user`` — with the second factor given,
+    as every signed-in administrator is (``second_factor=False``: signed in with the password
+    only, stopped at the second factor's door)."""
 
-    def login(user):
+    def login(user, second_factor: bool = True):
         client.force_login(user, backend="shishi.orgs.backends.UsernameOrPhoneBackend")
+        if second_factor:
+            sign_in_second_factor(client, user)
         return client
 
     return login

@@ -54,12 +54,17 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    # Two-factor sign-in: authenticator apps (TOTP) and single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "shishi.audit",
     "shishi.evidence",
     "shishi.ledger",
     "shishi.orgs",
     "shishi.workdays",
     "shishi.notifications",
+    "shishi.twofactor",
     "shishi.commitments",
     "shishi.workspace",
     "shishi.portal",
@@ -80,6 +85,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Nothing in the workspace before the second factor, for those who have or need one.
+    "shishi.twofactor.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -241,6 +249,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shishi@localhost")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 SITE_NAME = _("Shishi")
+# The name authenticator apps show beside the code (two-factor sign-in).
+OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Shishi")
 
 # Evidence (photos, PDF) attached to progress reports.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 10, minimum=1) * 1024 * 1024

@@ -282,3 +282,34 @@ def count_queries(django_assert_max_num_queries, ceiling: int, fetch) -> int:
         response = fetch()
     assert response.status_code == 200
     return len(ctx.captured_queries)
+
+
+def sign_in_second_factor(client, user) -> None:
+    """Give the session a confirmed authenticator of ``user``'s, as a sign-in with a code does."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def totp_code(device, *, later: int = 0) -> str:
+    """The code ``device``'s authenticator app shows now (``later`` time steps on), or the
+    next one when the current step was used already (a code is accepted once)."""
+    import time
+
+    step_now = int((time.time() - device.t0) // device.step)
+    step = max(step_now, device.last_t + 1) + later
+    return f"{_totp_at(device, device.t0 + step * device.step):0{device.digits}d}"
+
+
+def _totp_at(device, at: float) -> int:
+    from django_otp.oath import TOTP
+
+    generator = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    generator.time = at
+    return generator.token()

@@ -38,6 +38,7 @@ urlpatterns = [
     path("work/", include("shishi.workspace.urls")),
     path("work/notifications/", include("shishi.notifications.urls")),
     path("work/tokens/", include("shishi.api.urls_tokens")),
+    path("work/account/two-factor/", include("shishi.twofactor.urls")),
     path("work/orgs/", include("shishi.orgs.urls")),
     path("work/commitments/", include("shishi.commitments.urls")),
     path("work/calendar/", include("shishi.workdays.urls")),

@@ -18,7 +18,7 @@ from django.http import Http404
 
 from shishi.extensions import contributions
 
-from .models import Org, Person, Role, RoleKind
+from .models import ADMIN_KINDS, STEP, GrantRule, Org, Person, Role, RoleKind
 
 log = logging.getLogger("shishi.access")
 
@@ -29,12 +29,15 @@ MANAGE_PEOPLE = "people.manage"
 MANAGE_ACCOUNTS = "accounts.manage"
 VIEW_AUDIT = "audit.view"
 MANAGE_SETTINGS = "settings.manage"
+# Change the grant table, reset another login's second factor, revoke its API tokens.
+MANAGE_ROLES = "roles.manage"
 
 R = RoleKind
 # What each role may do with the organisation tree, people, accounts, settings and the audit log.
 # Each mechanism adds its own permissions to the same roles in its own table (its AppConfig's
 # ``role_permissions``); ``permissions()`` merges them.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
+    # Logins for the county's people (who may grant them which role is the grant table's say).
     R.COUNTY_ADMIN: {
         VIEW_ORGS,
         MANAGE_ORGS,
@@ -51,8 +54,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     R.SUPERVISOR: {VIEW_ORGS, VIEW_PEOPLE},
     # Reads everything in scope, the audit log included; changes nothing.
     R.AUDITOR: {VIEW_ORGS, VIEW_PEOPLE, VIEW_AUDIT},
-    # Accounts and settings, not programme data.
-    R.SYSADMIN: {VIEW_ORGS, VIEW_PEOPLE, MANAGE_ACCOUNTS, VIEW_AUDIT, MANAGE_SETTINGS},
+    # 三员: the system administrator keeps accounts and settings, grants nothing, reads no log;
+    # the security administrator grants roles (the grant table says which), the audit
+    # administrator reads the audit log. None of them touches programme data.
+    R.SYSADMIN: {VIEW_ORGS, VIEW_PEOPLE, MANAGE_ACCOUNTS, MANAGE_SETTINGS},
+    R.SECURITY_ADMIN: {VIEW_ORGS, VIEW_PEOPLE, MANAGE_ROLES},
+    R.AUDIT_ADMIN: {VIEW_ORGS, VIEW_AUDIT},
 }
 
 
@@ -85,6 +92,11 @@ def _roles(user) -> list[tuple[str, str]]:
     return cached
 
 
+def roles_of(user) -> list[tuple[str, str]]:
+    """(role kind, organisation path) for each of the user's roles (cached on the request)."""
+    return _roles(user)
+
+
 def scope_paths(user, perm: str) -> list[str]:
     """The minimal set of path prefixes under which ``user`` holds ``perm``."""
     paths = sorted({path for kind, path in _roles(user) if perm in permissions().get(kind, ())})
@@ -102,6 +114,50 @@ def has_perm(user, perm: str) -> bool:
 
 def has_perm_on(user, perm: str, org: Org) -> bool:
     return any(org.path.startswith(p) for p in scope_paths(user, perm))
+
+
+def has_perm_at_top(user, perm: str) -> bool:
+    """Whether the user holds ``perm`` on an organisation at the top of the tree: what it takes
+    to change what applies to every county (the working-day calendar, deadline policies)."""
+    return any(len(path) == STEP for path in scope_paths(user, perm))
+
+
+def grant_rules() -> dict[str, frozenset[str]]:
+    """The grant table: for each role kind, the kinds its holders may grant (and revoke)."""
+    table: dict[str, set[str]] = {}
+    for grantor, grantee in GrantRule.objects.values_list("grantor", "grantee"):
+        table.setdefault(grantor, set()).add(grantee)
+    return {kind: frozenset(kinds) for kind, kinds in table.items()}
+
+
+def grantable_kinds(user, org: Org, rules: dict | None = None) -> list[str]:
+    """The role kinds ``user`` may grant on ``org``: those the grant table gives to a role the
+    user holds on ``org`` or above it. Never above the user's own level: a role held on a town
+    grants nothing on its county."""
+    rules = grant_rules() if rules is None else rules
+    found: set[str] = set()
+    for kind, path in _roles(user):
+        if org.path.startswith(path):
+            found |= rules.get(kind, frozenset())
+    return [k for k in RoleKind.values if k in found]
+
+
+def grantable_somewhere(user, rules: dict | None = None) -> list[str]:
+    """The role kinds the user may grant on some organisation (those below their roles)."""
+    rules = grant_rules() if rules is None else rules
+    found: set[str] = set()
+    for kind, _path in _roles(user):
+        found |= rules.get(kind, frozenset())
+    return [k for k in RoleKind.values if k in found]
+
+
+def can_grant(user, kind: str, org: Org, rules: dict | None = None) -> bool:
+    return kind in grantable_kinds(user, org, rules)
+
+
+def is_admin_kind(kind: str) -> bool:
+    """One of the three administrators of 三员分立."""
+    return kind in ADMIN_KINDS
 
 
 def _path_q(paths: list[str], field: str) -> Q:

@@ -94,6 +94,8 @@ DEMO_LOGINS = [
     ("supervisor", RoleKind.SUPERVISOR, "county", "县委组织部"),
     ("auditor", RoleKind.AUDITOR, "county", "县审计局"),
     ("sysadmin", RoleKind.SYSADMIN, "province", "县政务服务中心"),
+    ("security_admin", RoleKind.SECURITY_ADMIN, "province", "县政务服务中心"),
+    ("audit_admin", RoleKind.AUDIT_ADMIN, "province", "县审计局"),
 ]
 
 

@@ -88,6 +88,11 @@ class RoleForm(forms.Form):
     kind = forms.ChoiceField(label=_("Role"), choices=RoleKind.choices)
     org_code = forms.CharField(label=_("On organisation (code)"), max_length=32)
 
+    def __init__(self, *args, kinds, **kwargs):
+        """``kinds``: the role kinds offered (those the grant table lets the user grant)."""
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, RoleKind(k).label) for k in kinds]
+
 
 class LoginCreateForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)

@@ -271,6 +271,15 @@ class RoleKind(models.TextChoices):
     SUPERVISOR = "supervisor", _("supervisor")
     AUDITOR = "auditor", _("auditor")
     SYSADMIN = "sysadmin", _("system administrator")
+    SECURITY_ADMIN = "security_admin", _("security administrator")
+    AUDIT_ADMIN = "audit_admin", _("audit administrator")
+
+
+# The three administrators of 三员分立 (separation of duties): the system administrator keeps
+# accounts and settings, the security administrator grants roles, the audit administrator reads
+# the audit log. One login holds at most one of them, and none of them with a programme role, so
+# no single login both changes the system and decides who may, or both acts and reviews the log.
+ADMIN_KINDS = frozenset({RoleKind.SYSADMIN, RoleKind.SECURITY_ADMIN, RoleKind.AUDIT_ADMIN})
 
 
 class Role(models.Model):
@@ -304,3 +313,26 @@ class Role(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} @ {self.org}"
+
+
+class GrantRule(models.Model):
+    """Who may grant which role (授权规则): one row says that a holder of ``grantor`` on an
+    organisation may grant ``grantee`` on that organisation or any below it, to any login but
+    their own, and revoke it the same way. Whatever this table does not allow, nobody may do
+    (``orgs.services.grant_role``). The defaults are set by migration 0003 and listed in
+    docs/security.md; the security administrator at the top of the tree changes them, audited.
+    """
+
+    grantor = models.CharField(_("granting role"), max_length=20, choices=RoleKind.choices)
+    grantee = models.CharField(_("role granted"), max_length=20, choices=RoleKind.choices)
+
+    class Meta:
+        verbose_name = _("grant rule")
+        verbose_name_plural = _("grant rules")
+        ordering = ["grantor", "grantee"]
+        constraints = [
+            models.UniqueConstraint(fields=["grantor", "grantee"], name="grantrule_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.get_grantor_display()} → {self.get_grantee_display()}"

@@ -16,12 +16,14 @@ from django.utils.translation import gettext as _
 from shishi.audit.services import check_version, diff, record, record_many, snapshot
 from shishi.ledger.bulk import insert
 from shishi.lib.masking import is_mobile, normalize_phone
+from shishi.notifications.services import notify
 
 from . import access
 from .models import (
     ALLOWED_PARENTS,
     PLACE_KINDS,
     Gender,
+    GrantRule,
     Org,
     OrgKind,
     OrgMove,
@@ -622,6 +624,60 @@ def update_people(actor, changes: list[tuple[Person, dict]]) -> int:
 # --- logins and roles --------------------------------------------------------------------------
 
 
+def _refuse(actor, action: str, message: str, data: dict, county_id: int | None) -> None:
+    """Write the refused attempt to the audit log (in its own transaction, so it stays when the
+    caller's work is refused) and raise."""
+    record(actor, action, data=data, county_id=county_id, public=False)
+    raise PermissionDenied(message)
+
+
+def _user_label(user: User) -> str:
+    person = getattr(user, "person", None)
+    return person.name if person is not None else user.username
+
+
+def _require_account(actor, user: User, org: Org | None, what: str) -> None:
+    """Whether ``actor`` may manage ``user``'s login (create it, set its password, disable it).
+
+    Never one's own through these (one's own password has its own page). An account that holds
+    one of the three administrators' roles is managed only by whoever may grant that role (the
+    security administrator), so the system administrator cannot take over the security
+    administrator's account by resetting its password; any other account by a holder of
+    ``MANAGE_ACCOUNTS`` over its person's organisation and over every organisation it holds a
+    role on, so a county's administrator cannot reset the password of a province's role.
+    """
+    if actor is None:
+        return
+    county_id = org.county_id if org is not None else None
+    data = {"login": user.pk, "what": what}
+    if actor.pk == user.pk:
+        _refuse(
+            actor,
+            "orgs.account.refused",
+            _("Nobody manages their own login here; change your password on your own page."),
+            data,
+            county_id,
+        )
+    roles = list(Role.objects.filter(user=user).select_related("org"))
+    admin = [r for r in roles if access.is_admin_kind(r.kind)]
+    if admin:
+        allowed = all(access.can_grant(actor, r.kind, r.org) for r in admin)
+    else:
+        orgs = [r.org for r in roles] + ([org] if org is not None else [])
+        allowed = bool(orgs) and all(
+            access.has_perm_on(actor, access.MANAGE_ACCOUNTS, o) for o in orgs
+        )
+    if not allowed:
+        _refuse(
+            actor,
+            "orgs.account.refused",
+            _("You may not manage the login of %(name)s: it holds a role beyond yours.")
+            % {"name": _user_label(user)},
+            data,
+            county_id,
+        )
+
+
 @transaction.atomic
 def create_login(actor, person: Person, *, username: str, password: str) -> User:
     person = Person.objects.select_for_update().select_related("org").get(pk=person.pk)
@@ -656,59 +712,179 @@ def create_login(actor, person: Person, *, username: str, password: str) -> User
     return user
 
 
-@transaction.atomic
 def set_password(actor, user: User, password: str) -> None:
+    """Set a login's password: its owner (on their own page) or an account manager."""
     person = getattr(user, "person", None)
-    if actor != user:
+    if actor is not None and actor.pk != user.pk:
         if person is None:
             raise PermissionDenied(_("This login has no person."))
-        _require(actor, access.MANAGE_ACCOUNTS, person.org)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from None
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    record(actor, "orgs.login.password_set", person or user, public=False)
+        _require_account(actor, user, person.org, "password")
+    with transaction.atomic():
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record(actor, "orgs.login.password_set", person or user, public=False)
 
 
-@transaction.atomic
+def _check_grant(actor, user: User, org: Org, kind: str, action: str) -> None:
+    """Refuse (audited) a grant or revocation the grant table does not allow to ``actor``."""
+    if actor is None:
+        return
+    data = {"login": user.pk, "role": kind, "org": org.pk, "action": action}
+    if actor.pk == user.pk:
+        _refuse(
+            actor,
+            "orgs.role.refused",
+            _("Nobody grants or revokes a role on their own login."),
+            data,
+            org.county_id,
+        )
+    if not access.can_grant(actor, kind, org):
+        _refuse(
+            actor,
+            "orgs.role.refused",
+            _("Your role may not grant or revoke %(role)s on %(org)s.")
+            % {"role": RoleKind(kind).label, "org": org.name},
+            data,
+            org.county_id,
+        )
+
+
+def _check_exclusive(user: User, kind: str) -> None:
+    """三员分立: one login holds at most one of the three administrators' roles, and none of
+    them beside a programme role."""
+    held = set(Role.objects.filter(user=user).exclude(kind=kind).values_list("kind", flat=True))
+    if not held:
+        return
+    if access.is_admin_kind(kind) or any(access.is_admin_kind(k) for k in held):
+        labels = ", ".join(str(RoleKind(k).label) for k in sorted(held))
+        raise ValidationError(
+            {
+                "kind": _(
+                    "%(name)s holds %(roles)s. The system, security and audit administrators "
+                    "each hold that role alone: one login never holds two of them, nor one of "
+                    "them and a programme role."
+                )
+                % {"name": _user_label(user), "roles": labels}
+            }
+        )
+
+
+def _by(actor) -> str:
+    return _user_label(actor) if actor is not None else _("the system")
+
+
 def grant_role(actor, user: User, org: Org, kind: str) -> Role:
-    _require(actor, access.MANAGE_ACCOUNTS, org)
+    """Grant ``kind`` on ``org`` to ``user``, as the grant table allows ``actor`` (the system
+    itself when None); audited, and the login hears of it."""
+    from .notices import ROLE_GRANTED
+
     if kind not in RoleKind.values:
         raise ValidationError({"kind": _("Unknown role: %(value)s.") % {"value": kind}})
-    role, created = Role.objects.get_or_create(
-        user=user,
-        org=org,
-        kind=kind,
-        defaults={"granted_by": actor if getattr(actor, "is_authenticated", False) else None},
-    )
-    if created:
-        record(
-            actor,
-            "orgs.role.granted",
-            role,
-            changes={"role": [None, kind], "org": [None, org.pk], "user": [None, user.pk]},
-            county_id=org.county_id,
+    _check_grant(actor, user, org, kind, "grant")
+    with transaction.atomic():
+        # Two grants to one login at once must not both pass the 三员 check.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        _check_exclusive(user, kind)
+        role, created = Role.objects.get_or_create(
+            user=user,
+            org=org,
+            kind=kind,
+            defaults={"granted_by": actor if getattr(actor, "is_authenticated", False) else None},
         )
+        if created:
+            record(
+                actor,
+                "orgs.role.granted",
+                role,
+                changes={"role": [None, kind], "org": [None, org.pk], "user": [None, user.pk]},
+                county_id=org.county_id,
+            )
+            if actor is not None:  # the installation's own grants (demo, create-admin) are no news
+                notify(
+                    user,
+                    ROLE_GRANTED,
+                    {"role": kind, "org": org.name, "by": _by(actor)},
+                    about=role,
+                )
     return role
 
 
-@transaction.atomic
 def revoke_role(actor, role: Role) -> None:
-    _require(actor, access.MANAGE_ACCOUNTS, role.org)
-    record(
-        actor,
-        "orgs.role.revoked",
-        role,
-        changes={
-            "role": [role.kind, None],
-            "org": [role.org_id, None],
-            "user": [role.user_id, None],
-        },
-        county_id=role.org.county_id,
-    )
-    role.delete()
+    """Take a role away, as the grant table allows ``actor``; audited, and the login hears."""
+    from .notices import ROLE_REVOKED
+
+    _check_grant(actor, role.user, role.org, role.kind, "revoke")
+    with transaction.atomic():
+        record(
+            actor,
+            "orgs.role.revoked",
+            role,
+            changes={
+                "role": [role.kind, None],
+                "org": [role.org_id, None],
+                "user": [role.user_id, None],
+            },
+            county_id=role.org.county_id,
+        )
+        if actor is not None:
+            notify(
+                role.user,
+                ROLE_REVOKED,
+                {"role": role.kind, "org": role.org.name, "by": _by(actor)},
+            )
+        role.delete()
+
+
+def set_grant_rule(actor, grantor: str, grantee: str, *, allowed: bool) -> bool:
+    """Allow or forbid holders of ``grantor`` to grant ``grantee``: the security administrator
+    at the top of the tree only. Two rules hold whatever the table says: only the security
+    administrator grants the three administrators' roles, and the system and audit
+    administrators grant none. Returns whether the table changed."""
+    for kind in (grantor, grantee):
+        if kind not in RoleKind.values:
+            raise ValidationError({"kind": _("Unknown role: %(value)s.") % {"value": kind}})
+    if actor is not None and not access.has_perm_at_top(actor, access.MANAGE_ROLES):
+        _refuse(
+            actor,
+            "orgs.grant_rule.refused",
+            _(
+                "Only a security administrator at the top of the tree changes who may grant "
+                "which role."
+            ),
+            {"grantor": grantor, "grantee": grantee, "allowed": allowed},
+            None,
+        )
+    with transaction.atomic():
+        return _set_grant_rule(actor, grantor, grantee, allowed)
+
+
+def _set_grant_rule(actor, grantor: str, grantee: str, allowed: bool) -> bool:
+    if allowed and (
+        (access.is_admin_kind(grantee) and grantor != RoleKind.SECURITY_ADMIN)
+        or grantor in (RoleKind.SYSADMIN, RoleKind.AUDIT_ADMIN)
+    ):
+        raise ValidationError(
+            _(
+                "Only the security administrator grants the system, security and audit "
+                "administrators' roles, and the system and audit administrators grant none."
+            )
+        )
+    if allowed:
+        _rule, changed = GrantRule.objects.get_or_create(grantor=grantor, grantee=grantee)
+    else:
+        changed = bool(GrantRule.objects.filter(grantor=grantor, grantee=grantee).delete()[0])
+    if changed:
+        record(
+            actor,
+            "orgs.grant_rule.changed",
+            data={"grantor": grantor, "grantee": grantee, "allowed": allowed},
+            public=False,
+        )
+    return changed
 
 
 def find_user_by_phone(phone: str) -> User | None:

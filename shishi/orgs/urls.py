@@ -18,4 +18,5 @@ urlpatterns = [
     path("people/<int:pk>/login/", views.person_login, name="person_login"),
     path("people/<int:pk>/role/", views.person_role, name="person_role"),
     path("roles/<int:pk>/revoke/", views.role_revoke, name="role_revoke"),
+    path("roles/rules/", views.grant_rules, name="grant_rules"),
 ]

@@ -29,7 +29,7 @@ from .forms import (
     RoleForm,
     SearchForm,
 )
-from .models import KIND_PLURALS, STEP, Org, OrgKind, Person, Role
+from .models import KIND_PLURALS, STEP, Org, OrgKind, Person, Role, RoleKind
 
 PEOPLE_PER_PAGE = 50
 CHILDREN_PER_PAGE = 100
@@ -218,6 +218,12 @@ def person_detail(request, pk: int):
         if person.user
         else []
     )
+    rules = access.grant_rules()
+    own = person.user_id is not None and person.user_id == request.user.pk
+    for role in roles:
+        role.revocable = not own and access.can_grant(request.user, role.kind, role.org, rules)
+    # The kinds the user may grant somewhere in their scope; the service checks the organisation.
+    kinds = [] if own else access.grantable_somewhere(request.user, rules)
     return render(
         request,
         "orgs/person.html",
@@ -229,7 +235,8 @@ def person_detail(request, pk: int):
             "can_manage_accounts": access.has_perm_on(
                 request.user, access.MANAGE_ACCOUNTS, person.org
             ),
-            "role_form": RoleForm(),
+            "own": own,
+            "role_form": RoleForm(kinds=kinds) if kinds else None,
             "login_form": LoginCreateForm(),
         },
     )
@@ -395,14 +402,14 @@ def person_login(request, pk: int):
 @require_POST
 def person_role(request, pk: int):
     person = access.get_person(request, pk)
-    form = RoleForm(request.POST)
+    form = RoleForm(request.POST, kinds=RoleKind.values)
     if not person.user_id:
         messages.error(request, _("Create a login first."))
     elif form.is_valid():
+        # Any organisation the user sees: whether they may grant on it is the grant table's
+        # say, checked (and a refusal audited) by the service.
         org = (
-            access.orgs_for(request.user, access.MANAGE_ACCOUNTS)
-            .filter(code=form.cleaned_data["org_code"].strip())
-            .first()
+            access.orgs_for(request.user).filter(code=form.cleaned_data["org_code"].strip()).first()
         )
         if org is None:
             messages.error(request, _("No organisation with this code in your scope."))
@@ -419,15 +426,18 @@ def person_role(request, pk: int):
 @require_POST
 def role_revoke(request, pk: int):
     role = (
-        Role.objects.filter(pk=pk, org__in=access.orgs_for(request.user, access.MANAGE_ACCOUNTS))
+        Role.objects.filter(pk=pk, org__in=access.orgs_for(request.user))
         .select_related("org", "user__person")
         .first()
     )
     if role is None:
         raise access.deny(request, "orgs.role", pk)
     person_id = role.user.person.pk if hasattr(role.user, "person") else None
-    services.revoke_role(request.user, role)
-    messages.success(request, _("Role revoked."))
+    try:
+        services.revoke_role(request.user, role)
+        messages.success(request, _("Role revoked."))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
     if person_id is None:
         raise Http404
     return redirect("orgs:person", pk=person_id)
@@ -440,6 +450,52 @@ def menu(user) -> list:
 
     from shishi.extensions import MenuEntry
 
+    entries = []
     if access.has_perm(user, access.VIEW_ORGS):
-        return [MenuEntry(reverse("orgs:tree"), gettext_lazy("Organisations"), "orgs", 60)]
-    return []
+        entries.append(MenuEntry(reverse("orgs:tree"), gettext_lazy("Organisations"), "orgs", 60))
+    if access.has_perm(user, access.MANAGE_ROLES):
+        entries.append(
+            MenuEntry(reverse("orgs:grant_rules"), gettext_lazy("Grant table"), "grants", 85)
+        )
+    return entries
+
+
+@login_required
+def grant_rules(request):
+    """The grant table (授权规则): who may grant which role. Every signed-in login with a view of
+    the tree reads it; the security administrator at the top of the tree changes it."""
+    if not access.has_perm(request.user, access.VIEW_ORGS):
+        raise PermissionDenied
+    can_edit = access.has_perm_at_top(request.user, access.MANAGE_ROLES)
+    rules = access.grant_rules()
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        wanted = {tuple(v.split(":", 1)) for v in request.POST.getlist("rule") if ":" in v}
+        changed = 0
+        try:
+            for grantor in RoleKind.values:
+                for grantee in RoleKind.values:
+                    allowed = (grantor, grantee) in wanted
+                    if allowed != (grantee in rules.get(grantor, ())):
+                        changed += services.set_grant_rule(
+                            request.user, grantor, grantee, allowed=allowed
+                        )
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Saved: %(n)s changes.") % {"n": changed})
+        return redirect("orgs:grant_rules")
+    rows = [
+        {
+            "kind": kind,
+            "label": RoleKind(kind).label,
+            "grants": [
+                {"kind": k, "label": RoleKind(k).label, "on": k in rules.get(kind, ())}
+                for k in RoleKind.values
+            ],
+            "granted": [RoleKind(k).label for k in RoleKind.values if k in rules.get(kind, ())],
+        }
+        for kind in RoleKind.values
+    ]
+    return render(request, "orgs/grant_rules.html", {"rows": rows, "can_edit": can_edit})

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from shishi.commitments.models import ProgressReport
-from shishi.testing import commitment_data, make_programme, number
+from shishi.testing import commitment_data, make_programme, number, sign_in_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,7 @@ def test_a_json_body_with_nul_writes_nothing(programme, users):
 def test_a_form_with_nul_in_a_field_is_refused(users):
     client = Client()
     client.force_login(users["county_admin"])
+    sign_in_second_factor(client, users["county_admin"])
     # As a browser sends a form without files.
     body = urlencode({"ids": "1\x00"})
     answer = client.post("/work/notifications/", body, "application/x-www-form-urlencoded")

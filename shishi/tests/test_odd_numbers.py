@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from shishi.commitments import services as cs
-from shishi.testing import commitment_data, make_programme, number
+from shishi.testing import commitment_data, make_programme, number, sign_in_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,7 @@ def programme(tree):
 def signed_in(user) -> Client:
     client = Client(raise_request_exception=False)
     client.force_login(user)
+    sign_in_second_factor(client, user)
     return client
 
 

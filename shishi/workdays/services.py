@@ -137,9 +137,17 @@ def _changed() -> None:
     forget()
 
 
+def may_change(actor) -> bool:
+    """The calendar and the deadline policies apply to every county, so only a role held at the
+    top of the tree changes them: a system administrator of one county does not."""
+    return access.has_perm_at_top(actor, access.MANAGE_SETTINGS)
+
+
 def _require(actor) -> None:
-    if actor is not None and not access.has_perm(actor, access.MANAGE_SETTINGS):
-        raise PermissionDenied(_("Only a system administrator may change the calendar."))
+    if actor is not None and not may_change(actor):
+        raise PermissionDenied(
+            _("Only a system administrator at the top of the tree may change the calendar.")
+        )
 
 
 @transaction.atomic
@@ -184,8 +192,13 @@ def set_day(actor, date: dt.date, *, is_workday: bool | None, name: str = "") ->
 @transaction.atomic
 def set_policy(actor, kind: str, *, counting: str, due_soon: int) -> Policy:
     """Set how deadlines of ``kind`` are counted and when their light turns "due soon"."""
-    if actor is not None and not access.has_perm(actor, access.MANAGE_SETTINGS):
-        raise PermissionDenied(_("Only a system administrator may change the deadline policies."))
+    if actor is not None and not may_change(actor):
+        raise PermissionDenied(
+            _(
+                "Only a system administrator at the top of the tree may change the deadline "
+                "policies."
+            )
+        )
     if kind not in deadline_kinds():
         raise ValidationError({"kind": _("Unknown kind of deadline: %(value)s.") % {"value": kind}})
     errors = {}

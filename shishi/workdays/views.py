@@ -56,7 +56,7 @@ class PolicyForm(forms.Form):
 
 
 def menu(user) -> list[MenuEntry]:
-    if access.has_perm(user, access.MANAGE_SETTINGS):
+    if services.may_change(user):
         return [MenuEntry(reverse("workdays:calendar"), gettext_lazy("Calendar"), "calendar", 80)]
     return []
 
@@ -73,7 +73,7 @@ def _year(value) -> int:
 @login_required
 def calendar_page(request):
     user = request.user
-    can_manage = access.has_perm(user, access.MANAGE_SETTINGS)
+    can_manage = services.may_change(user)
     if not (can_manage or access.has_perm(user, access.VIEW_ORGS)):
         raise PermissionDenied
     if request.method == "POST" and not can_manage:

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client, RequestFactory
 
 from shishi.api.common import csrf_failure
-from shishi.testing import commitment_data, make_programme
+from shishi.testing import commitment_data, make_programme, sign_in_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,7 @@ def test_an_unknown_path_answers_json_even_with_a_session_and_no_csrf_token(
     with an HTML page before any view ran; the API answers in its own shape instead."""
     client = Client(enforce_csrf_checks=True)
     client.force_login(users["county_admin"], backend="shishi.orgs.backends.UsernameOrPhoneBackend")
+    sign_in_second_factor(client, users["county_admin"])
     error = shape(client.post("/api/v1/no/such/path", {"x": "1"}), 404)
     assert error["code"] == "not_found"
 

@@ -33,6 +33,7 @@ REFERENCE = {
     # nationally (millions), but global by nature.
     "orgs.User": "logins: looked up before the county is known",
     "orgs.Role": "read with the login on every request; a login may hold roles in several counties",
+    "orgs.GrantRule": "configuration: who may grant which role, a few dozen rows for everyone",
     "api.Token": "looked up by digest before the county is known",
 }
 

@@ -24,7 +24,15 @@ COUNTY = {
     "dept_branch",
 }
 EAST = {"east", "east_village", "east_community", "east_branch"}
-DEPT_PEOPLE = {"county_admin", "unit_officer", "supervisor", "auditor", "sysadmin"}
+DEPT_PEOPLE = {
+    "county_admin",
+    "unit_officer",
+    "supervisor",
+    "auditor",
+    "sysadmin",
+    "security_admin",
+    "audit_admin",
+}
 EVERYONE = DEPT_PEOPLE | {"east_admin", "west_admin", "secretary", "cadre", "nobody"}
 
 VISIBLE_ORGS = {
@@ -37,6 +45,8 @@ VISIBLE_ORGS = {
     "supervisor": COUNTY,
     "auditor": COUNTY,
     "sysadmin": COUNTY | {"province", "city"},
+    "security_admin": COUNTY | {"province", "city"},
+    "audit_admin": COUNTY | {"province", "city"},
     "nobody": set(),
 }
 VISIBLE_PEOPLE = {
@@ -49,6 +59,9 @@ VISIBLE_PEOPLE = {
     "supervisor": EVERYONE,
     "auditor": EVERYONE,
     "sysadmin": EVERYONE,
+    "security_admin": EVERYONE,
+    # The audit administrator reads the log, not the rosters.
+    "audit_admin": set(),
     "nobody": set(),
 }
 
@@ -69,7 +82,11 @@ def state() -> tuple:
         list(Person.objects.order_by("pk").values_list("pk", "name", "org", "version", "user")),
         list(User.objects.order_by("pk").values_list("pk", "username", "password")),
         list(Role.objects.order_by("pk").values_list("pk", "user", "org", "kind")),
-        list(Entry.objects.exclude(action="access.denied").values_list("seq", flat=True)),
+        list(
+            Entry.objects.exclude(action="access.denied")
+            .exclude(action__endswith=".refused")
+            .values_list("seq", flat=True)
+        ),
     )
 
 
@@ -148,8 +165,10 @@ def test_the_sysadmin_manages_accounts_but_not_organisations_or_people(users, tr
         services.create_person(sysadmin, org=tree["east_branch"], name="新人")
     person = services.create_person(None, org=tree["east_branch"], name="新人")
     user = services.create_login(sysadmin, person, username="xinren", password="Correct-horse-42")
-    role = services.grant_role(sysadmin, user, tree["east_branch"], RoleKind.CADRE)
-    services.revoke_role(sysadmin, role)
+    assert user.person == person
+    # Roles are the security administrator's and the organisations' administrators' (三员).
+    with pytest.raises(PermissionDenied):
+        services.grant_role(sysadmin, user, tree["east_branch"], RoleKind.CADRE)
     assert not Role.objects.filter(user=user).exists()
 
 
@@ -302,9 +321,20 @@ def test_only_account_managers_grant_roles_through_the_page(users, client_for, r
     assert state() == before
 
 
-@pytest.mark.parametrize("role", ["east_admin", "auditor", "west_admin"])
-def test_only_account_managers_revoke_roles(users, client_for, role):
+@pytest.mark.parametrize("role", ["auditor", "supervisor", "sysadmin"])
+def test_a_role_the_table_does_not_let_one_grant_is_not_revoked(users, client_for, role):
     role_obj = Role.objects.get(user=users["cadre"])
+    before = state()
+    response = client_for(users[role]).post(reverse("orgs:role_revoke", args=[role_obj.pk]))
+    assert response.status_code == 302
+    assert state() == before
+    refusal = Entry.objects.filter(action="orgs.role.refused").latest("seq")
+    assert refusal.data["action"] == "revoke"
+
+
+@pytest.mark.parametrize("role", ["west_admin", "cadre"])
+def test_a_role_outside_ones_scope_is_not_found(users, client_for, role):
+    role_obj = Role.objects.get(user=users["east_admin"])
     before = state()
     response = client_for(users[role]).post(reverse("orgs:role_revoke", args=[role_obj.pk]))
     assert response.status_code == 404

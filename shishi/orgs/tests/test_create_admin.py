@@ -83,6 +83,21 @@ def test_it_makes_a_system_administrator_on_the_top_organisation(tree, password_
     assert "Created the system administrator admin on 南屿省 (990000000000)." in out
 
 
+@pytest.mark.parametrize(
+    ("role", "label"),
+    [
+        (RoleKind.SECURITY_ADMIN, "security administrator"),
+        (RoleKind.AUDIT_ADMIN, "audit administrator"),
+    ],
+)
+def test_it_makes_the_other_two_of_the_three_administrators(tree, password_variable, role, label):
+    out, _err = run("keeper", "--role", role)
+    [granted] = Role.objects.filter(user__username="keeper")
+    assert (granted.kind, granted.org) == (role, tree["province"])
+    assert f"Created the {label} keeper on 南屿省 (990000000000)." in out
+    assert User.objects.get(username="keeper").person.name == label.capitalize()
+
+
 def test_it_is_recorded_in_the_audit_log_as_the_system(tree, password_variable):
     before = Entry.objects.count()
     run("admin")

@@ -25,6 +25,8 @@ DEMO_ROLES = {
     "supervisor": ("supervisor", OrgKind.COUNTY),
     "auditor": ("auditor", OrgKind.COUNTY),
     "sysadmin": ("sysadmin", OrgKind.PROVINCE),
+    "security_admin": ("security_admin", OrgKind.PROVINCE),
+    "audit_admin": ("audit_admin", OrgKind.PROVINCE),
 }
 
 
@@ -99,7 +101,7 @@ def test_the_demo_has_one_login_per_role(demo):
         r.user.username: (r.kind, r.org.kind) for r in Role.objects.select_related("user", "org")
     }
     assert roles == DEMO_ROLES
-    assert User.objects.count() == 8
+    assert User.objects.count() == len(DEMO_ROLES)
     assert all(u.person.org.path.startswith(county.parent.parent.path) for u in User.objects.all())
     assert DEMO_PASSWORD in output
     for username in DEMO_ROLES:
@@ -119,7 +121,7 @@ def test_running_the_demo_twice_changes_nothing(demo):
     assert "already there" in output
     after = (shape(county), digest(), Entry.objects.count(), tuple(Head.objects.values()))
     assert after == before
-    assert User.objects.count() == 8 and Role.objects.count() == 8
+    assert User.objects.count() == Role.objects.count() == len(DEMO_ROLES)
 
 
 def test_the_demo_is_written_to_the_audit_log(demo):
@@ -127,8 +129,8 @@ def test_the_demo_is_written_to_the_audit_log(demo):
     generated = Entry.objects.get(action="orgs.county.generated")
     assert generated.object_id == str(county.pk)
     assert generated.data["branches"] == 380
-    assert Entry.objects.filter(action="orgs.login.created").count() == 8
-    assert Entry.objects.filter(action="orgs.role.granted").count() == 8
+    assert Entry.objects.filter(action="orgs.login.created").count() == len(DEMO_ROLES)
+    assert Entry.objects.filter(action="orgs.role.granted").count() == len(DEMO_ROLES)
     assert run("verify_audit").startswith("audit chain whole")
 
 

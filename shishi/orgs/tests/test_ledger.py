@@ -18,7 +18,7 @@ from shishi.audit.models import Entry
 from shishi.lib import xlsx
 from shishi.orgs import ledger, services
 from shishi.orgs.models import Gender, Org, OrgKind, OrgMove, Person
-from shishi.testing import add_villages
+from shishi.testing import add_villages, sign_in_second_factor
 
 ORG_HEADER = ["Code", "Parent code", "Kind", "Name", "Short name"]
 PEOPLE_HEADER = [
@@ -543,6 +543,7 @@ def test_the_import_and_export_pages_answer_404_to_other_roles(users, client_for
 def test_the_import_page_still_checks_the_csrf_token(users):
     client = Client(enforce_csrf_checks=True)
     client.force_login(users["east_admin"], backend="shishi.orgs.backends.UsernameOrPhoneBackend")
+    sign_in_second_factor(client, users["east_admin"])
     assert upload(client, book(orgs=[GOOD_ORG])).status_code == 403
     assert not Org.objects.filter(code=GOOD_ORG[0]).exists()
 

@@ -649,7 +649,7 @@ def test_no_public_page_shows_a_person_name_or_phone(client, listing, users):
         url("history", programme) + f"?from={published}&to={timezone.localdate().isoformat()}",
     ] + [url("commitment", programme, n) for n in range(1, 8)]
     people = list(Person.objects.all())
-    assert len(people) == 10
+    assert len(people) == 12
     for page in pages:
         response = client.get(page)
         assert response.status_code == 200, page

@@ -88,5 +88,5 @@ def test_the_workspace_costs_the_same_whatever_the_size_of_the_scope(
             response = client.get(HOME)
         assert response.status_code == 200
         counts.append(len(ctx.captured_queries))
-    assert response.context["people"] == 50
+    assert response.context["people"] == 52
     assert counts[0] == counts[1]

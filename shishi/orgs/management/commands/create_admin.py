@@ -1,7 +1,10 @@
-"""``shishi create-admin USERNAME``: the first system administrator, on the top of the tree.
+"""``shishi create-admin USERNAME [--role ROLE]``: the first administrators, on the top of the tree.
 
-Every other login is created in the app or by ``shishi import-orgs``; this one has nobody to create
-it. It is made through the services, as the system, so it lands in the audit log like any change.
+Every other login is created in the app or by ``shishi import-orgs``; these have nobody to create
+them. 三员分立 asks for three: the system administrator (the default), the security administrator
+(``--role security_admin``, who grants every other role) and the audit administrator (``--role
+audit_admin``). Each is made through the services, as the system, so it lands in the audit log
+like any change, and the services refuse a second of the three on one login.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from shishi.orgs import services
-from shishi.orgs.models import Org, OrgKind, RoleKind, User
+from shishi.orgs.models import ADMIN_KINDS, Org, OrgKind, RoleKind, User
 
 ENV_VARIABLE = "SHISHI_ADMIN_PASSWORD"
 ATTEMPTS = 3
@@ -28,7 +31,7 @@ class Command(BaseCommand):
     # call_command(..., stdin=…) in tests, as Django's createsuperuser allows.
     stealth_options = ("stdin",)
     help = (
-        "Create a system administrator on the top organisation of the tree (the province), "
+        "Create a system (or, with --role, security or audit) administrator on the top organisation of the tree (the province), "
         "creating that organisation too when --org-code and --org-name name a new one. The "
         "password is asked for twice at a terminal, or read from --password-file (- for standard "
         f"input) or the {ENV_VARIABLE} environment variable."
@@ -38,6 +41,13 @@ class Command(BaseCommand):
         parser.add_argument("username", help="the new login's username")
         parser.add_argument(
             "--name", default="", help="the administrator's name on their person record"
+        )
+        parser.add_argument(
+            "--role",
+            default=RoleKind.SYSADMIN,
+            choices=sorted(ADMIN_KINDS),
+            help="which of the three administrators (三员): sysadmin (accounts and settings, the "
+            "default), security_admin (grants roles) or audit_admin (reads the audit log)",
         )
         parser.add_argument(
             "--org-code",
@@ -64,10 +74,11 @@ class Command(BaseCommand):
             help="never prompt: fail unless the password comes from a file or the environment",
         )
 
-    def handle(self, *args, username, name, org_code, org_name, from_file, **options):
+    def handle(self, *args, username, name, org_code, org_name, from_file, role, **options):
         self.stdin = options.get("stdin") or sys.stdin
         username = (username or "").strip()
-        name = (name or "").strip() or _("System administrator")
+        label = RoleKind(role).label
+        name = (name or "").strip() or str(label).capitalize()
         if not username:
             raise CommandError(_("The username is required."))
         # Checked before anything else, and again by the service: running the command twice
@@ -94,12 +105,12 @@ class Command(BaseCommand):
                     )
                 person = services.create_person(None, org=top, name=name)
                 user = services.create_login(None, person, username=username, password=password)
-                services.grant_role(None, user, top, RoleKind.SYSADMIN)
+                services.grant_role(None, user, top, role)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(
-            _("Created the system administrator %(username)s on %(org)s (%(code)s).")
-            % {"username": user.username, "org": top.name, "code": top.code}
+            _("Created the %(role)s %(username)s on %(org)s (%(code)s).")
+            % {"role": label, "username": user.username, "org": top.name, "code": top.code}
         )
 
     def _top_org(self, code: str, name: str) -> Org | None:
