@@ -66,7 +66,7 @@ def ensure_key() -> Ed25519PrivateKey:
 def public_key() -> Ed25519PublicKey | None:
     """The key the public page names: the newest checkpoint's (the web process does not read
     the private key's file)."""
-    latest = Checkpoint.objects.order_by("-number").only("public_key").first()
+    latest = Checkpoint.objects.order_by("-number").only("number", "public_key").first()
     return signing.public_key_from_raw(latest.public_key) if latest else None
 
 
@@ -105,6 +105,7 @@ def write_checkpoint(key: Ed25519PrivateKey | None = None) -> tuple[Checkpoint, 
             time=now,
             entries=body["entries"],
             chains=[list(h) for h in heads],
+            chain_count=len(heads),
             previous=body["previous"],
             key=body["key"],
             public_key=_raw_b64(public),

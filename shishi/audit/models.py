@@ -165,8 +165,10 @@ class Checkpoint(models.Model):
     number = models.BigIntegerField(_("number"), primary_key=True)
     time = models.DateTimeField(_("time"))
     entries = models.BigIntegerField(_("entries"))
-    # Each chain's [chain, position, hash] at its head, by chain.
+    # Each chain's [chain, position, hash] at its head, by chain: thousands of chains
+    # nationally, so lists read ``chain_count`` and leave this out.
     chains = models.JSONField(_("chains"))
+    chain_count = models.IntegerField(_("number of chains"))
     previous = models.CharField(_("previous checkpoint's digest"), max_length=64, blank=True)
     key = models.CharField(_("key fingerprint"), max_length=64)
     # The public key's 32 bytes, in base64: served with the checkpoint for convenience, never

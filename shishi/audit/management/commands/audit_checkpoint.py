@@ -20,5 +20,5 @@ class Command(BaseCommand):
         state = "written" if made else "unchanged since"
         self.stdout.write(
             f"checkpoint #{checkpoint.number} {state}: {checkpoint.entries} entries in "
-            f"{len(checkpoint.chains)} chains, digest {checkpoint.digest}, file {path}"
+            f"{checkpoint.chain_count} chains, digest {checkpoint.digest}, file {path}"
         )
