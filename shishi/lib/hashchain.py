@@ -194,6 +194,14 @@ def _diagnose(
             named = following[1] == stored_hash
         else:
             named = head is None or head == (seq, stored_hash)
+        if named and after == 0:
+            return Break(
+                seq,
+                ALTERED,
+                "rewritten with a recomputed hash: the first entry does not link to the start "
+                "of the chain",
+                _ref(lookup, seq),
+            )
         if named:
             return Break(
                 after,

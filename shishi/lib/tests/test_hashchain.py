@@ -100,6 +100,17 @@ def test_an_entry_rewritten_with_a_fresh_hash_breaks_the_next_link():
     )
 
 
+def test_the_first_entry_rewritten_with_a_foreign_link_and_a_fresh_hash_is_named():
+    rows = make_chain(3)
+    _seq, _prev, _digest, payload = rows[0]
+    rows[0] = (1, "f" * 64, link("f" * 64, payload), payload)
+    rows[1] = (2, rows[0][2], link(rows[0][2], rows[1][3]), rows[1][3])
+    rows[2] = (3, rows[1][2], link(rows[1][2], rows[2][3]), rows[2][3])
+    broken = verify(rows, head_of(rows), Store(rows))
+    assert (broken.seq, broken.reason) == (1, ALTERED)
+    assert "does not link to the start of the chain" in broken.detail
+
+
 def test_the_last_entry_rewritten_with_a_fresh_hash_is_named_by_the_head():
     rows = make_chain(5)
     head = head_of(rows)
