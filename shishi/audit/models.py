@@ -27,7 +27,9 @@ class Entry(models.Model):
 
     Rows are never updated or deleted: the model refuses it, and a database trigger (see the
     migration) refuses it too, so only someone who drops the trigger can tamper, and
-    ``shishi verify-audit`` then names the first entry that no longer fits.
+    ``shishi verify-audit`` then names the first entry that no longer fits, or, for what the log
+    alone cannot show (its end cut off with the head, every hash recomputed), the signed
+    ``Checkpoint`` it no longer extends.
     """
 
     seq = models.BigAutoField(_("sequence"), primary_key=True)
