@@ -47,6 +47,21 @@ def plain_static_names():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def audit_key_apart(tmp_path_factory):
+    """The audit signing key and the checkpoint files of the suite live in a folder of its own,
+    not in the var dir a demo or a developer's key sits in (one key for the session: creating
+    an Ed25519 key is cheap, but a test that needs none missing says so itself)."""
+    from django.test import override_settings
+
+    folder = tmp_path_factory.mktemp("audit")
+    with override_settings(
+        AUDIT_SIGNING_KEY_FILE=folder / "audit_signing_key.pem",
+        AUDIT_CHECKPOINT_DIR=folder / "checkpoints",
+    ):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def no_page_cache(request, settings):
     """Pages are rendered on every request, so query ceilings and page tests measure the page.

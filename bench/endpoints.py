@@ -19,6 +19,8 @@ ENDPOINTS = [
     ("public: the change log", "/commitments/{programme}/changes/", False),
     ("public: the list on a date", "/commitments/{programme}/history/?on={published}", False),
     ("public: open data (CSV, streamed)", "/commitments/{programme}/data.csv", False),
+    ("public: audit log checkpoints", "/audit/checkpoints/", False),
+    ("public: audit checkpoints (open data)", "/audit/checkpoints.json", False),
     # The workspace, signed in as a county office administrator of the measured county.
     ("work: home", "/work/", True),
     ("work: a county", "/work/orgs/{county}/", True),

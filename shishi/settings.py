@@ -32,6 +32,12 @@ SECRET_KEY = env_secret("SECRET_KEY", VAR_DIR / "secret_key")
 # Key for personal data encrypted at rest (phone numbers, later ID numbers). Kept apart from
 # SECRET_KEY so that rotating session signing does not make stored data unreadable.
 FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY", VAR_DIR / "field_key")
+# The key that signs the audit log's checkpoints (shishi audit-checkpoint): a file outside the
+# database, created once by `shishi audit-key --create` (0600) and backed up apart from the dumps,
+# so that whoever can rewrite the database cannot sign for it. Checkpoints are also written, as
+# files anyone can keep, to AUDIT_CHECKPOINT_DIR.
+AUDIT_SIGNING_KEY_FILE = env_path("AUDIT_SIGNING_KEY_FILE", VAR_DIR / "audit_signing_key.pem")
+AUDIT_CHECKPOINT_DIR = env_path("AUDIT_CHECKPOINT_DIR", VAR_DIR / "checkpoints")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Proxies whose X-Forwarded-For / X-Real-IP headers name the client (TrustedProxyMiddleware in

@@ -313,3 +313,44 @@ def _totp_at(device, at: float) -> int:
     generator = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     generator.time = at
     return generator.token()
+
+
+# --- the audit log, tampered with ------------------------------------------------------------
+
+
+def run_command(name: str, *args: str) -> tuple[int, str, str]:
+    """Run a management command: (exit status, stdout, stderr)."""
+    from django.core.management import call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(name, *args, stdout=out, stderr=err)
+    except SystemExit as exc:
+        return exc.code, out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def drop_append_only_trigger() -> None:
+    """What a tamperer with database access would do first. DDL is transactional on both
+    databases, so the test's rollback brings the trigger back."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER audit_entry_append_only ON audit_entry")
+        else:
+            cursor.execute("DROP TRIGGER audit_entry_no_update")
+            cursor.execute("DROP TRIGGER audit_entry_no_delete")
+
+
+def rehash_from(chain: int, position: int) -> None:
+    """Recompute every hash of ``chain`` from ``position`` on, and move its head to the last: the
+    rewrite that leaves a log reading whole (the trigger dropped first)."""
+    from shishi.audit.models import Entry, Head
+    from shishi.lib.hashchain import GENESIS, link
+
+    before = Entry.objects.filter(chain=chain, chain_seq=position - 1).first()
+    prev = before.hash if before else GENESIS
+    for entry in Entry.objects.filter(chain=chain, chain_seq__gte=position).order_by("chain_seq"):
+        digest = link(prev, entry.payload())
+        Entry.objects.filter(seq=entry.seq).update(prev_hash=prev, hash=digest)
+        prev = digest
+    Head.objects.filter(chain=chain).update(hash=prev)

@@ -1,9 +1,11 @@
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from shishi.lib import checkpoint
 from shishi.lib.hashchain import GENESIS
 
 
@@ -25,7 +27,9 @@ class Entry(models.Model):
 
     Rows are never updated or deleted: the model refuses it, and a database trigger (see the
     migration) refuses it too, so only someone who drops the trigger can tamper, and
-    ``shishi verify-audit`` then names the first entry that no longer fits.
+    ``shishi verify-audit`` then names the first entry that no longer fits, or, for what the log
+    alone cannot show (its end cut off with the head, every hash recomputed), the signed
+    ``Checkpoint`` it no longer extends.
     """
 
     seq = models.BigAutoField(_("sequence"), primary_key=True)
@@ -149,3 +153,49 @@ class Head(models.Model):
 
     def __str__(self):
         return f"{self.chain}:{self.seq}:{self.hash[:12]}"
+
+
+class Checkpoint(models.Model):
+    """A signed statement of every chain's head at one moment (``shishi audit-checkpoint``).
+
+    The signature (``lib.checkpoint``) is made with a key kept in a file outside the database, so
+    whoever can rewrite the database cannot make one: a log that no longer extends a checkpoint
+    someone saved was changed after it. ``body()`` rebuilds exactly the signed body from the row.
+    Checkpoints are written by the system only, at most one per move of the heads.
+    """
+
+    number = models.BigIntegerField(_("number"), primary_key=True)
+    time = models.DateTimeField(_("time"))
+    entries = models.BigIntegerField(_("entries"))
+    # Each chain's [chain, position, hash] at its head, by chain: thousands of chains
+    # nationally, so lists read ``chain_count`` and leave this out.
+    chains = models.JSONField(_("chains"))
+    chain_count = models.IntegerField(_("number of chains"))
+    previous = models.CharField(_("previous checkpoint's digest"), max_length=64, blank=True)
+    key = models.CharField(_("key fingerprint"), max_length=64)
+    # The public key's 32 bytes, in base64: served with the checkpoint for convenience, never
+    # trusted by verify-audit (which takes the key from its file or --public-key).
+    public_key = models.CharField(_("public key"), max_length=64)
+    signature = models.CharField(_("signature"), max_length=100)
+    digest = models.CharField(_("digest"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self):
+        return f"#{self.number} {self.digest[:12]}"
+
+    def body(self) -> dict:
+        return checkpoint.body(
+            number=self.number,
+            time=signed_time(self.time),
+            chains=[tuple(c) for c in self.chains],
+            previous=self.previous,
+            key=self.key,
+        )
+
+
+def signed_time(value) -> str:
+    """A checkpoint's time as it is signed: UTC, to the second, ISO 8601."""
+    return value.astimezone(dt.UTC).replace(microsecond=0).isoformat()

@@ -1,10 +1,8 @@
 """The audit log: what each entry records, and the chain that shows any tampering."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.urls import reverse
 
 from shishi.audit.models import GLOBAL_CHAIN, AppendOnlyError, Entry, Head
@@ -12,41 +10,14 @@ from shishi.audit.services import record, record_many
 from shishi.lib.hashchain import GENESIS, link
 from shishi.orgs import services
 from shishi.orgs.models import Org, OrgKind
+from shishi.testing import drop_append_only_trigger, run_command
 
 pytestmark = pytest.mark.django_db
 
 
 def verify() -> tuple[int, str, str]:
     """Run ``shishi verify-audit``: (exit status, stdout, stderr)."""
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("verify_audit", stdout=out, stderr=err)
-    except SystemExit as exc:
-        return exc.code, out.getvalue(), err.getvalue()
-    return 0, out.getvalue(), err.getvalue()
-
-
-def drop_append_only_trigger() -> None:
-    """What a tamperer with database access would do first. DDL is transactional on both
-    databases, so the test's rollback brings the trigger back."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("DROP TRIGGER audit_entry_append_only ON audit_entry")
-        else:
-            cursor.execute("DROP TRIGGER audit_entry_no_update")
-            cursor.execute("DROP TRIGGER audit_entry_no_delete")
-
-
-@pytest.fixture
-def chain(tree):
-    """Eleven entries from building the tree, plus a few changes: the city's entry in the
-    global chain (it belongs to no county), the twelve others in the county's chain."""
-    for name in ["东一村（新）", "东一村"]:
-        services.update_org(None, tree["east_village"], name=name)
-    assert Entry.objects.count() == 13
-    assert Entry.objects.filter(chain=GLOBAL_CHAIN).count() == 1
-    assert Entry.objects.filter(chain=tree["county"].pk).count() == 12
-    return tree
+    return run_command("verify_audit")
 
 
 def at(tree, position: int) -> Entry:
@@ -54,11 +25,34 @@ def at(tree, position: int) -> Entry:
     return Entry.objects.get(chain=tree["county"].pk, chain_seq=position)
 
 
-def broken_at(tree, position: int, reason: str) -> str:
-    """What verify-audit says of a break in the county's chain at ``position``."""
-    entry = Entry.objects.filter(chain=tree["county"].pk, chain_seq=position).first()
-    number = f"entry #{entry.seq}, " if entry is not None else ""
+def broken_at(tree, position: int, reason: str, seq: int | None = None) -> str:
+    """What verify-audit says of a break in the county's chain at ``position`` (the entry there
+    now, or the one numbered ``seq``)."""
+    if seq is None:
+        entry = Entry.objects.filter(chain=tree["county"].pk, chain_seq=position).first()
+        seq = entry.seq if entry is not None else None
+    number = f"entry #{seq}, " if seq is not None else ""
     return f"the chain of county {tree['county'].pk}, {number}position {position}: {reason}"
+
+
+def gap_after(tree, position: int) -> str:
+    """What verify-audit says of entries missing after ``position`` of the county's chain."""
+    before = at(tree, position).seq
+    return (
+        f"the chain of county {tree['county'].pk}, after entry #{before}, "
+        f"position {position + 1}: removed (missing after position {position}"
+    )
+
+
+def renumber(tree, first: int, by: int) -> None:
+    """Move the county chain's entries from ``first`` on by ``by`` positions, one at a time in an
+    order that keeps each position unique, as a tamperer must to make or close a gap."""
+    rows = Entry.objects.filter(chain=tree["county"].pk, chain_seq__gte=first)
+    for seq, position in rows.order_by("-chain_seq" if by > 0 else "chain_seq").values_list(
+        "seq", "chain_seq"
+    ):
+        Entry.objects.filter(seq=seq).update(chain_seq=position + by)
+    Head.objects.filter(chain=tree["county"].pk).update(seq=F("seq") + by)
 
 
 # --- what an entry records ------------------------------------------------------------------------
@@ -258,12 +252,21 @@ def test_verify_audit_names_an_entry_whose_actor_was_altered(chain, users):
     assert broken_at(chain, 5, "altered") in err
 
 
-def test_verify_audit_names_a_removed_middle_entry(chain):
+def test_verify_audit_names_the_gap_left_by_a_removed_middle_entry(chain):
     drop_append_only_trigger()
     Entry.objects.filter(seq=at(chain, 7).seq).delete()
     status, _out, err = verify()
     assert status == 1
-    assert broken_at(chain, 7, "removed") in err
+    assert gap_after(chain, 6) + ": positions 7 to 7 are gone)" in err
+
+
+def test_verify_audit_names_the_gap_when_the_later_entries_were_renumbered_to_close_it(chain):
+    drop_append_only_trigger()
+    Entry.objects.filter(seq=at(chain, 7).seq).delete()
+    renumber(chain, 8, -1)
+    status, _out, err = verify()
+    assert status == 1
+    assert gap_after(chain, 6) + ": 1 entry removed and the later ones renumbered" in err
 
 
 def test_verify_audit_names_a_removed_last_entry_from_the_head(chain):
@@ -271,8 +274,56 @@ def test_verify_audit_names_a_removed_last_entry_from_the_head(chain):
     Entry.objects.filter(seq=at(chain, 12).seq).delete()
     status, _out, err = verify()
     assert status == 1
-    assert broken_at(chain, 12, "removed") in err
+    assert gap_after(chain, 11) in err
     assert "ends at 11 but recorded 12" in err
+
+
+def test_verify_audit_names_a_changed_prev_hash_as_such_not_as_an_insertion(chain):
+    drop_append_only_trigger()
+    Entry.objects.filter(seq=at(chain, 8).seq).update(prev_hash="a" * 64)
+    status, _out, err = verify()
+    assert status == 1
+    assert broken_at(chain, 8, "prev_hash changed (prev_hash changed at 8") in err
+    assert "inserted" not in err
+
+
+def test_verify_audit_names_the_row_inserted_in_the_middle(chain):
+    """The tamperer moves the later entries up a place and slips a row in, linked to the entry
+    before and hashed correctly; the entries after it keep their hashes."""
+    drop_append_only_trigger()
+    renumber(chain, 8, 1)
+    before = at(chain, 7)
+    forged = Entry(
+        chain=before.chain,
+        chain_seq=8,
+        county_id=before.county_id,
+        time=before.time,
+        actor_label="system",
+        action="orgs.org.changed",
+        object_type="orgs.org",
+        object_id=str(chain["west_village"].pk),
+        changes={"name": ["西一村", "东一村"]},
+        prev_hash=before.hash,
+    )
+    forged.hash = link(forged.prev_hash, forged.payload())
+    forged.save()
+    status, _out, err = verify()
+    assert status == 1
+    assert broken_at(chain, 8, "inserted", seq=forged.seq) in err
+    assert "1 row inserted after position 7" in err
+
+
+def test_verify_audit_names_an_entry_rewritten_with_a_recomputed_hash(chain):
+    """Only the entry's own hash recomputed: the next entry still names the hash it had."""
+    drop_append_only_trigger()
+    entry = at(chain, 9)
+    entry.changes = {"name": ["东一村", "别的村"]}
+    Entry.objects.filter(seq=entry.seq).update(
+        changes=entry.changes, hash=link(entry.prev_hash, entry.payload())
+    )
+    status, _out, err = verify()
+    assert status == 1
+    assert broken_at(chain, 9, "altered (rewritten with a recomputed hash") in err
 
 
 def test_verify_audit_names_a_chain_whose_every_entry_was_removed(chain):
@@ -325,7 +376,7 @@ def test_verify_audit_names_an_entry_replaced_by_a_forgery(chain):
     forged.save()
     status, _out, err = verify()
     assert status == 1
-    assert broken_at(chain, 6, "inserted") in err
+    assert broken_at(chain, 6, "replaced", seq=forged.seq) in err
 
 
 def test_new_entries_after_a_verification_keep_the_chain_whole(chain):

@@ -28,6 +28,9 @@ REFERENCE = {
     # One head per county chain (keyed by the county's id: "chain") and the global one: read by
     # every public page for its generation, locked by the chain's writers.
     "audit.Head": "one row per county: each chain's head, keyed by the county",
+    # One signed statement of every chain's head a day (fewer on a quiet day): the anchor of the
+    # whole log, published as one list.
+    "audit.Checkpoint": "one row a day for the whole log, signing every county's head",
     # Sign-in looks a login up by username or phone before any county is known; roles and
     # tokens are read with their login on every request. About one login per cadre: large
     # nationally (millions), but global by nature.

@@ -9,10 +9,11 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import RequestFactory
 
-from shishi.audit.models import Entry, Head
+from shishi.audit.models import Checkpoint, Entry, Head
 from shishi.orgs import services
 from shishi.orgs.demo import DEMO_PASSWORD, MAX_COUNTIES, county_code
 from shishi.orgs.models import Org, OrgKind, Person, Role, User
+from shishi.testing import run_command
 
 pytestmark = pytest.mark.django_db
 
@@ -121,11 +122,19 @@ def test_running_the_demo_twice_changes_nothing(demo):
     assert "already there" in output
     after = (shape(county), digest(), Entry.objects.count(), tuple(Head.objects.values()))
     assert after == before
+    assert Checkpoint.objects.count() == 1  # the heads did not move: the same checkpoint
     assert User.objects.count() == Role.objects.count() == len(DEMO_ROLES)
 
 
-def test_the_demo_is_written_to_the_audit_log(demo):
-    county, _output = demo
+def test_the_demo_is_written_to_the_audit_log_and_signed(demo):
+    county, output = demo
+    # Signed once built (one demo run is about 20 seconds: checked here, not in a test of its own).
+    checkpoint = Checkpoint.objects.get()
+    assert checkpoint.entries == Entry.objects.count()
+    assert f"Audit log signed: checkpoint #1, {checkpoint.entries} entries" in output
+    status, out, err = run_command("verify_audit")
+    assert status == 0, err
+    assert "extends checkpoint #1" in out
     generated = Entry.objects.get(action="orgs.county.generated")
     assert generated.object_id == str(county.pk)
     assert generated.data["branches"] == 380
