@@ -40,6 +40,7 @@ def test_the_limit_fits_ten_evidence_files_and_the_form(settings):
 def test_a_gigabyte_upload_is_refused_before_its_body_is_read(programme, users, client_for):
     url = f"/work/commitments/{number(programme, 1).pk}/report/"
     client = client_for(users["unit_officer"])
+    client.cookies["django_language"] = "en"
     response = client.post(
         url,
         content_type="multipart/form-data; boundary=BoUnDaRy",
