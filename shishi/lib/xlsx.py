@@ -142,9 +142,9 @@ def _check_archive(fh: IO[bytes], limits: Limits) -> None:
         fh.seek(0)
 
 
-# The sheets, which iter_rows streams (openpyxl loads every other part whole): named as every
-# spreadsheet program names them.
-_SHEET_PART = re.compile(r"xl/worksheets/sheet\d+\.xml")
+# The sheets' content type: a part declared with it (and nothing else) is streamed by iter_rows;
+# openpyxl loads every other part whole.
+WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _CHUNK = 1 << 20
 
 
@@ -154,7 +154,7 @@ def _check_parts(archive: zipfile.ZipFile, limits: Limits) -> None:
     unpacked = sum(info.file_size for info in infos)
     if unpacked > limits.unpacked:
         raise NotXlsxError("too_big", f"{unpacked} bytes unpacked", limit=limits.unpacked // MB)
-    strings = _shared_strings_part(archive)
+    strings, sheets = _content_types(archive)
     for info in infos:
         if info.file_size > MB and info.file_size > limits.ratio * max(info.compress_size, 1):
             raise NotXlsxError(
@@ -169,23 +169,36 @@ def _check_parts(archive: zipfile.ZipFile, limits: Limits) -> None:
         if info.filename == strings:
             _check_strings(archive, info, limits)
         else:
-            whole = not _SHEET_PART.fullmatch(info.filename)
-            _check_part(archive, info, limits, count=whole)
+            _check_part(archive, info, limits, count=info.filename not in sheets)
 
 
-def _shared_strings_part(archive: zipfile.ZipFile) -> str | None:
-    """The shared strings' member, found as openpyxl finds it: by its content type."""
+def _content_types(archive: zipfile.ZipFile) -> tuple[str | None, set[str]]:
+    """The shared strings' part (found as openpyxl finds it, by its content type) and the
+    sheets' parts: those declared as sheets and as nothing else, so that no part openpyxl loads
+    whole (the workbook, the strings, the styles) escapes the count of its elements by being
+    declared a sheet."""
     try:
         info = archive.getinfo("[Content_Types].xml")
     except KeyError:
-        return None  # openpyxl refuses the file itself
+        return None, set()  # openpyxl refuses the file itself
     if info.file_size > MB:
-        raise NotXlsxError("elements", "[Content_Types].xml", limit=MB, part=info.filename)
-    root = fromstring(archive.read(info))
-    for override in root:
-        if override.get("ContentType") == SHARED_STRINGS:
-            return (override.get("PartName") or "").lstrip("/")
-    return None
+        raise NotXlsxError("elements", info.filename, limit=MB, part=info.filename)
+    strings = None
+    types: dict[str, set[str]] = {}
+    for override in fromstring(archive.read(info)):
+        name = (override.get("PartName") or "").lstrip("/")
+        kind = override.get("ContentType") or ""
+        if name:
+            types.setdefault(name, set()).add(kind)
+        if kind == SHARED_STRINGS and strings is None:
+            strings = name
+    # Under xl/worksheets/ as well, where every program puts them: the parts openpyxl reads at
+    # fixed places (xl/styles.xml, docProps/core.xml, the theme) are never there.
+    return strings, {
+        name
+        for name, kinds in types.items()
+        if kinds == {WORKSHEET} and name.lower().startswith("xl/worksheets/")
+    }
 
 
 # How an XML part may begin: a tag, white space, or a byte-order mark (UTF-8, UTF-16).

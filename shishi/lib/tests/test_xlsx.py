@@ -349,3 +349,18 @@ def test_rows_and_cells_holding_values_stop_at_their_limits():
     cells = refused(crafted(sheet), xlsx.Limits(cells=25))
     assert (cells.reason, cells.limit, cells.row) == ("cells", 25, 13)
     assert len(read_all(crafted(sheet))) == 30
+
+
+def test_a_part_openpyxl_loads_whole_is_counted_even_when_declared_a_sheet():
+    data = crafted("", styles="<xf/>" * 200_001)
+    declared = rewrite(
+        data,
+        "[Content_Types].xml",
+        lambda x: x.replace(
+            "</Types>",
+            '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        ),
+    )
+    error = refused(declared, xlsx.Limits(ratio=10**9))
+    assert (error.reason, error.part) == ("elements", "xl/styles.xml")
