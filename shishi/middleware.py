@@ -3,6 +3,8 @@ import re
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.core.files.uploadhandler import FileUploadHandler
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
@@ -163,3 +165,62 @@ def _has_nul(request) -> bool:
         body = request.body
         return b"\x00" in body or _JSON_NUL.search(body) is not None
     return False
+
+
+# --- the size of a request ------------------------------------------------------------------------
+
+
+class BodyLimitHandler(FileUploadHandler):
+    """Counts every byte of every file of a multipart body and stops reading past ``limit``.
+
+    The Content-Length check in RequestSizeMiddleware refuses a large body before it is read; this
+    handler is the second wall, for a body whose length was not declared. First among the upload
+    handlers, it sees each chunk before Django's handlers keep it in memory or write it to a
+    temporary file, so nothing past the limit is ever stored. Past it the request fails as
+    RequestDataTooBig (400), rather than reaching the view with its files cut short."""
+
+    def __init__(self, request=None, limit: int = 0):
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            raise RequestDataTooBig(f"a multipart body over {self.limit} bytes")
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+class RequestSizeMiddleware:
+    """Refuse a request whose body is larger than ``settings.MAX_REQUEST_BYTES`` with 413, from its
+    Content-Length, before anything reads the body (nothing of it is stored, in memory or on
+    disk). Django's DATA_UPLOAD_MAX_MEMORY_SIZE bounds form fields and JSON but not files, which
+    it writes to a temporary file as they come. The limit fits the largest request a page sends
+    (a progress report with ten files of EVIDENCE_MAX_MB); nginx's ``client_max_body_size`` is
+    the same number (docs/deploy.md). The API answers in its error shape, a page with the 413
+    page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.MAX_REQUEST_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            message = _(
+                "The request is larger than %(mb)d MB, and was refused before it was read. Send "
+                "fewer or smaller files at a time."
+            ) % {"mb": limit // (1024 * 1024)}
+            if request.path.startswith("/api/"):
+                from shishi.api.common import error_response
+
+                return error_response(413, "too_large", message)
+            return render(request, "413.html", {"message": message}, status=413)
+        request.upload_handlers.insert(0, BodyLimitHandler(request, limit))
+        return self.get_response(request)

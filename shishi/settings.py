@@ -97,6 +97,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Before anything reads the body (the CSRF check reads a form in process_view), after the
+    # session and the user, so that its 413 page is a page like any other.
+    "shishi.middleware.RequestSizeMiddleware",
     # Last: the 400 page it may render is a page like any other, for the user signed in.
     "shishi.middleware.RefuseNulMiddleware",
 ]
@@ -260,7 +263,18 @@ OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Shishi")
 
 # Evidence (photos, PDF) attached to progress reports.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 10, minimum=1) * 1024 * 1024
+# A photo's pixels are counted from its header before it is decoded: 40 million decode to at
+# most 160 MB, and shishi.lib.images refuses more whatever this says.
+EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_MEGAPIXELS", 40, minimum=1, maximum=40) * 1_000_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest request body, refused from its Content-Length before it is read
+# (shishi.middleware.RequestSizeMiddleware): a progress report with ten files of the largest size
+# and 5 MB for the rest of the form. nginx's client_max_body_size is set to the same.
+MAX_REQUEST_BYTES = (
+    env_int("REQUEST_MAX_MB", 10 * (EVIDENCE_MAX_BYTES // (1024 * 1024)) + 5, minimum=1)
+    * 1024
+    * 1024
+)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

@@ -10,13 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from shishi.evidence.serving import stored_file
 from shishi.orgs import access
 from shishi.web import form_errors
 from shishi.workdays.lights import LIGHT_LABELS
@@ -250,22 +251,14 @@ def _evidence_in_scope(request, pk: int, *fields: str) -> Evidence:
     return item
 
 
-def _stored_file(field, content_type: str, filename: str) -> FileResponse:
-    try:
-        handle = field.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = FileResponse(handle, content_type=content_type, filename=filename)
-    # Stored files never change (the name is their checksum); only this browser may keep them.
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
-
-
 @login_required
 def evidence(request, pk: int):
     """An evidence file, for anyone who may see its commitment, whatever the report's state."""
     item = _evidence_in_scope(request, pk, "file", "content_type")
-    return _stored_file(item.file, item.content_type, f"{item.sha256[:16]}.{item.extension}")
+    # Stored files never change (the name is their checksum); only this browser may keep them.
+    return stored_file(
+        item.file, item.content_type, f"{item.sha256[:16]}.{item.extension}", max_age=86400
+    )
 
 
 @login_required
@@ -274,7 +267,7 @@ def evidence_thumbnail(request, pk: int):
     item = _evidence_in_scope(request, pk, "thumbnail")
     if not item.thumbnail:
         raise Http404
-    return _stored_file(item.thumbnail, "image/jpeg", f"{item.sha256[:16]}-thumb.jpg")
+    return stored_file(item.thumbnail, "image/jpeg", f"{item.sha256[:16]}-thumb.jpg", max_age=86400)
 
 
 @login_required

@@ -71,12 +71,13 @@ def clean(upload: UploadedFile) -> Cleaned:
                 _("%(name)s is not a complete PDF.") % {"name": name}, code="incomplete"
             )
         return Cleaned(name, kind, data)
+    max_pixels = settings.EVIDENCE_MAX_PIXELS
     try:
-        photo = images.clean_photo(data, kind)
+        photo = images.clean_photo(data, kind, max_pixels=max_pixels)
     except images.TooManyPixels:
         raise ValidationError(
-            _("%(name)s has more than %(n)s million pixels.")
-            % {"name": name, "n": images.MAX_PIXELS // 1_000_000},
+            _("%(name)s has more than %(n)s million pixels; save it smaller and upload it again.")
+            % {"name": name, "n": max_pixels // 1_000_000},
             code="pixels",
         ) from None
     except images.NotAPicture:

@@ -50,9 +50,44 @@ NOT_FILE_MESSAGES = {
     ),
     "not_zip": gettext_lazy("This is not an Excel (.xlsx) file."),
     "not_zip_or_csv": gettext_lazy("This is neither an Excel (.xlsx) file nor a CSV file."),
-    "too_big": gettext_lazy("The workbook unpacks to too much data; split it into several files."),
     "damaged": gettext_lazy("The file could not be read as an Excel workbook; it may be damaged."),
+    # Past a limit of lib.xlsx.Limits: %(n)s is the limit, %(part)s the part or sheet.
+    "too_big": gettext_lazy(
+        "The workbook unpacks to more than %(n)s MB; split it into several files."
+    ),
+    "ratio": gettext_lazy(
+        "A part of the workbook (%(part)s) unpacks to more than %(n)s times its packed size, "
+        "which no workbook saved by Excel or WPS does; it was not read."
+    ),
+    "strings": gettext_lazy(
+        "The workbook holds more than %(n)s different texts; split it into several files."
+    ),
+    "elements": gettext_lazy(
+        "A part of the workbook (%(part)s) holds more than %(n)s elements; it may be damaged. "
+        "Copy the data into a new workbook and upload that."
+    ),
+    "text": gettext_lazy(
+        "A cell of the workbook holds more than %(n)s characters, more than Excel allows."
+    ),
+    "rows": gettext_lazy(
+        "The sheet has more than %(n)s rows holding values; split it into several files."
+    ),
+    "row_number": gettext_lazy(
+        "The sheet goes past row %(n)s, the last row of Excel; the file is damaged."
+    ),
+    "columns": gettext_lazy(
+        "The sheet has a value past column %(column)s; a sheet may use at most %(n)s columns."
+    ),
+    "cells": gettext_lazy(
+        "The sheet has more than %(n)s cells holding values; split it into several files."
+    ),
+    "merges": gettext_lazy(
+        "The sheet has more than %(n)s merged ranges; copy the data into a new sheet without "
+        "them and upload that."
+    ),
 }
+# The reasons that stop a sheet at a row: reported on that row of that sheet.
+AT_ROW = frozenset({"rows", "row_number", "columns", "cells"})
 PARSE_MESSAGES = {
     "negative": gettext_lazy("%(value)s is negative; amounts and targets cannot be."),
     "not_number": gettext_lazy(
@@ -64,6 +99,10 @@ PARSE_MESSAGES = {
     ),
     "format": gettext_lazy(
         "%(value)s is not a date. Write it as 2021-10-31, 2021年10月31日, 2021年10月 or 10月底."
+    ),
+    "ambiguous": gettext_lazy(
+        "%(value)s may mean January or October: Excel saves 2021.10 as 2021.1. Write the month "
+        "as 2021-01 or 2021-10, or 2021年10月."
     ),
 }
 FORMULA_WITHOUT_VALUE = gettext_lazy(
@@ -224,7 +263,8 @@ class Sheet:
                     key: values[col] if col < len(values) else None
                     for col, key in self.positions.items()
                 }
-                bad = {k for col, k in self.positions.items() if (number, col) in info.uncached}
+                formulas = info.uncached.pop(number, ())
+                bad = {k for col, k in self.positions.items() if col in formulas}
                 for key in sorted(bad, key=list(self._headings.by_key).index):
                     self.error(number, key, FORMULA_WITHOUT_VALUE)
                 for key, value in cells.items():
@@ -298,8 +338,11 @@ class Sheet:
         self.rows.append(Row(number, cells, {"failed": bad} if bad else {}))
 
     def check_count(self, number: int, count: int) -> None:
-        if self.run.max_rows is not None and count > self.run.max_rows:
-            self.error(number, None, self.too_many % {"n": self.run.max_rows})
+        # Without a maximum of its own (the commands), an import stops where any file is
+        # refused (lib.xlsx.Limits.rows), a CSV file as a workbook.
+        limit = self.run.max_rows if self.run.max_rows is not None else self.run.limits.rows
+        if count > limit:
+            self.error(number, None, self.too_many % {"n": limit})
             raise Stop
 
     def end(self) -> None:
@@ -355,10 +398,18 @@ class Import:
     # Whether a CSV file is accepted (it holds one sheet, found by its header).
     csv: ClassVar[bool] = True
 
-    def __init__(self, actor, *, dry_run: bool = False, max_rows: int | None = None):
+    def __init__(
+        self,
+        actor,
+        *,
+        dry_run: bool = False,
+        max_rows: int | None = None,
+        limits: xlsx.Limits = xlsx.LIMITS,
+    ):
         self.actor = actor
         self.dry_run = dry_run
         self.max_rows = max_rows
+        self.limits = limits
         self.errors: Errors = Errors()
         self.found: list[Sheet] = []
         self.result = Result(dry_run=dry_run)
@@ -437,14 +488,28 @@ class Import:
                     self.errors.append(RowError("CSV", exc.line, "", "", str(CSV_UNREADABLE)))
                 return
             try:
-                with xlsx.open_workbook(fh) as workbook:
+                with xlsx.open_workbook(fh, limits=self.limits) as workbook:
                     self._read_workbook(workbook)
             except xlsx.NotXlsxError as exc:
-                reason = "not_zip_or_csv" if exc.reason == "not_zip" and self.csv else exc.reason
-                self.file_error(NOT_FILE_MESSAGES[reason])
+                self._refused(exc)
         finally:
             if opened_here:
                 fh.close()
+
+    def _refused(self, exc: xlsx.NotXlsxError) -> None:
+        """A workbook that is not one, or that passes a limit: one error, on the row where
+        reading stopped when there is one."""
+        reason = "not_zip_or_csv" if exc.reason == "not_zip" and self.csv else exc.reason
+        params = {
+            "n": f"{exc.limit:,}" if exc.limit is not None else "",
+            "part": exc.part,
+            "column": xlsx.column_letter(exc.limit - 1) if exc.limit else "",
+        }
+        message = str(NOT_FILE_MESSAGES.get(reason, NOT_FILE_MESSAGES["damaged"])) % params
+        if reason in AT_ROW and exc.row is not None:
+            self.errors.append(RowError(exc.part, exc.row, "", "", message))
+        else:
+            self.file_error(message)
 
     def _read_csv(self, fh: IO[bytes]) -> None:
         rows = sheets.csv_rows(fh)
@@ -469,7 +534,8 @@ class Import:
         # No sheet is named for what it holds: the first whose header is recognisable (offices'
         # files often carry notes or pivot sheets before or after the list).
         for title in titles:
-            rows = xlsx.iter_rows(workbook[title])
+            info = sheets.scan_sheet(workbook[title], self.limits.merges)
+            rows = xlsx.iter_rows(workbook[title], self.limits, info.uncached)
             head = sheets.head_rows(rows)
             cls = next(
                 (c for c in self.sheets if any(c.looks_like_header(v) for _n, v in head)), None
@@ -477,7 +543,7 @@ class Import:
             if cls is not None:
                 sheet = cls(self, title)
                 self.found.append(sheet)
-                sheet.read(rows, sheets.scan_sheet(workbook[title]), head)
+                sheet.read(rows, info, head)
                 return
         if len(self.sheets) == 1 and titles:
             # One kind of sheet: its own error (no header) says what is wrong with the first.
@@ -491,7 +557,8 @@ class Import:
     def _read_sheet(self, cls: type[Sheet], worksheet: Any, title: str) -> None:
         sheet = cls(self, title)
         self.found.append(sheet)
-        sheet.read(xlsx.iter_rows(worksheet), sheets.scan_sheet(worksheet))
+        info = sheets.scan_sheet(worksheet, self.limits.merges)
+        sheet.read(xlsx.iter_rows(worksheet, self.limits, info.uncached), info)
 
 
 def _open(source: Source) -> tuple[IO[bytes], bool]:

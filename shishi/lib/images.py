@@ -15,6 +15,7 @@ No Django here; ``shishi.evidence`` turns the exceptions into messages in the us
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 
 import pillow_heif
@@ -39,9 +40,14 @@ HEIF_BRANDS = frozenset({b"mif1", b"msf1"})
 MAX_SIDE = 2000
 # The longest side of a thumbnail (the public page shows photos at 96 CSS pixels).
 THUMBNAIL_SIDE = 96
-# Pillow's own bound (about 89 megapixels, over it Pillow warns of a decompression bomb): a
-# 10 MB file that claims more pixels would take gigabytes to decode.
-MAX_PIXELS = Image.MAX_IMAGE_PIXELS
+# The most pixels a photo may have, checked from its header before anything is decoded. A
+# 10 MB file may claim far more (a 700 KB PNG of 13,000 x 13,000 pixels decodes to 680 MB):
+# 40 megapixels (a 48-megapixel phone saves 12 by default) decode to at most 160 MB (RGBA), and
+# the photo is scaled down to ``MAX_SIDE`` before any copy of it is made. Callers may pass a
+# lower bound (``EVIDENCE_MAX_MEGAPIXELS``); Pillow's own check is set to this one, so it warns
+# over it (made an error below) and refuses outright over twice it, whatever the caller.
+MAX_PIXELS = 40_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # Pillow's decoders for each type we accept; no other decoder ever sees an upload.
 _DECODERS = {JPEG: ["JPEG"], PNG: ["PNG"], WEBP: ["WEBP"]}
 
@@ -51,7 +57,7 @@ class NotAPicture(ValueError):
 
 
 class TooManyPixels(NotAPicture):
-    """The photo's header claims more than ``MAX_PIXELS`` pixels."""
+    """The photo's header claims more pixels than the limit (``MAX_PIXELS`` or the caller's)."""
 
 
 @dataclass(frozen=True)
@@ -87,17 +93,19 @@ def pdf_is_complete(data: bytes) -> bool:
     return data.startswith(b"%PDF-") and b"%%EOF" in data[-2048:]
 
 
-def clean_photo(data: bytes, kind: str) -> Photo:
+def clean_photo(data: bytes, kind: str, max_pixels: int = MAX_PIXELS) -> Photo:
     """The photo ``data`` of type ``kind`` (from ``sniff``), upright, in sRGB, without any
     metadata, at most ``MAX_SIDE`` pixels a side: a PNG stays a PNG (screenshots, drawings, with
     their transparency), every other photo becomes a JPEG. Raises ``NotAPicture`` (or
-    ``TooManyPixels``) when it cannot be decoded."""
-    image = _open(data, kind)
+    ``TooManyPixels``, over ``max_pixels``) when it cannot be decoded."""
+    image = _open(data, kind, max_pixels=max_pixels)
     keep_png = kind == PNG
     try:
+        # Scaled down first: every later step (turning, colours, the copy without metadata)
+        # then works on at most 2,000 x 2,000 pixels, not on the full decoded picture.
+        image = _scaled(image, MAX_SIDE)
         image = ImageOps.exif_transpose(image)
         image = _pixels_only(_to_srgb(image), alpha=keep_png)
-        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
         out = io.BytesIO()
         if keep_png:
             image.save(out, "PNG", optimize=True)
@@ -117,7 +125,8 @@ def thumbnail(data: bytes) -> bytes:
         raise NotAPicture("not a photo")
     image = _open(data, kind, THUMBNAIL_SIDE)
     try:
-        return _thumbnail_of(_pixels_only(ImageOps.exif_transpose(image), alpha=True))
+        image = ImageOps.exif_transpose(_scaled(image, MAX_SIDE))
+        return _thumbnail_of(_pixels_only(image, alpha=True))
     except Exception as exc:
         raise NotAPicture(str(exc)) from exc
 
@@ -125,39 +134,54 @@ def thumbnail(data: bytes) -> bytes:
 # --- the steps -----------------------------------------------------------------------------------
 
 
-def _open(data: bytes, kind: str, side: int = MAX_SIDE) -> Image.Image:
-    """The decoded image, its pixel count checked before its pixels are decoded; a JPEG decoded
-    at the smallest scale still at least ``side`` pixels a side."""
+def _open(
+    data: bytes, kind: str, side: int = MAX_SIDE, max_pixels: int = MAX_PIXELS
+) -> Image.Image:
+    """The decoded image, its pixel count checked from its header before its pixels are
+    decoded; a JPEG decoded at the smallest scale still at least ``side`` pixels a side."""
     try:
-        if kind in (HEIC, HEIF):
-            heif = pillow_heif.open_heif(io.BytesIO(data))
-            _check_pixels(heif.size)
-            # libheif applies the container's rotation and mirroring, and pillow-heif resets the
-            # EXIF orientation to 1 so that it is not applied twice.
-            return heif.to_pillow()
-        image = Image.open(io.BytesIO(data), formats=_DECODERS[kind])
-        _check_pixels(image.size)
-        if kind == PNG:
-            # Pillow decodes a PNG cut short without complaint; verify() checks every chunk.
-            image.verify()
+        with warnings.catch_warnings():
+            # Pillow only warns of a decompression bomb below twice its bound; here it refuses.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if kind in (HEIC, HEIF):
+                heif = pillow_heif.open_heif(io.BytesIO(data))
+                _check_pixels(heif.size, max_pixels)
+                # libheif applies the container's rotation and mirroring, and pillow-heif resets
+                # the EXIF orientation to 1 so that it is not applied twice.
+                return heif.to_pillow()
             image = Image.open(io.BytesIO(data), formats=_DECODERS[kind])
-        if kind == JPEG:
-            # A fraction of the memory and time for a large phone photo.
-            image.draft("RGB", (side, side))
-        image.load()
-        return image
+            _check_pixels(image.size, max_pixels)
+            if kind == PNG:
+                # Pillow decodes a PNG cut short without complaint; verify() checks every chunk.
+                image.verify()
+                image = Image.open(io.BytesIO(data), formats=_DECODERS[kind])
+            if kind == JPEG:
+                # A fraction of the memory and time for a large phone photo.
+                image.draft("RGB", (side, side))
+            image.load()
+            return image
     except TooManyPixels:
         raise
-    except Image.DecompressionBombError as exc:
-        # Pillow's own refusal, at twice its bound, before ours is reached.
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise TooManyPixels(str(exc)) from exc
     except Exception as exc:
         raise NotAPicture(str(exc)) from exc
 
 
-def _check_pixels(size: tuple[int, int]) -> None:
-    if size[0] * size[1] > MAX_PIXELS:
+def _check_pixels(size: tuple[int, int], max_pixels: int = MAX_PIXELS) -> None:
+    if size[0] * size[1] > min(max_pixels, MAX_PIXELS):
         raise TooManyPixels(f"{size[0]}x{size[1]}")
+
+
+def _scaled(image: Image.Image, side: int) -> Image.Image:
+    """``image`` at most ``side`` pixels a side. A palette or other unusual mode is made RGB(A)
+    first, so the picture is resampled smoothly rather than by nearest pixel."""
+    if image.width <= side and image.height <= side:
+        return image
+    if image.mode not in ("RGB", "RGBA", "L", "LA", "CMYK"):
+        image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return image
 
 
 _SRGB = None

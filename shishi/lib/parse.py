@@ -19,7 +19,7 @@ from typing import Any
 
 class ParseError(ValueError):
     """A value that is not a date or an amount. ``code`` is one of ``"format"``, ``"no_year"``,
-    ``"no_such_day"``, ``"negative"`` and ``"not_number"``."""
+    ``"no_such_day"``, ``"ambiguous"``, ``"negative"`` and ``"not_number"``."""
 
     def __init__(self, code: str, message: str):
         self.code = code
@@ -44,6 +44,9 @@ _MONTH = re.compile(r"(\d{4})[-/.](\d{1,2})")
 _MONTH_CN = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(底|末|份|上旬|中旬|下旬)?")
 # 2021年底, 年底, 2021年内: the end of the year.
 _YEAR_END = re.compile(r"(\d{4})?年(底|末|内)")
+# A year and a month of one digit after a dot: Excel saves 2021.10 typed into a number cell as
+# 2021.1, so the month may be October as well as January; it is asked for again, never guessed.
+_YEAR_DOT_DIGIT = re.compile(r"\d{4}\.\d")
 # Deadlines are often written "10月底前" or "2021年9月30日以前": the date itself is meant.
 _BEFORE = re.compile(r"(?:以前|之前|前)$")
 
@@ -70,9 +73,13 @@ def parse_date(value: Any, default_year: int | None = None) -> dt.date:
     if isinstance(value, int) and 19000101 <= value <= 29991231:
         # 20211031 typed into a number cell.
         return _day(value // 10000, value // 100 % 100, value % 100)
+    if isinstance(value, float) and _YEAR_DOT_DIGIT.fullmatch(repr(value)):
+        raise ParseError("ambiguous", f"{value!r} may be the year's first or tenth month")
     if not isinstance(value, str):
         raise ParseError("format", f"{value!r} is not a date")
     text = _BEFORE.sub("", _plain(value))
+    if _YEAR_DOT_DIGIT.fullmatch(text):
+        raise ParseError("ambiguous", f"{value!r} may be the year's first or tenth month")
     if m := _FULL.fullmatch(text) or _FULL_CN.fullmatch(text):
         return _day(int(m[1]), int(m[2]), int(m[3]))
     if m := _MONTH.fullmatch(text):

@@ -23,8 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
-from openpyxl.xml.functions import iterparse
+from openpyxl.utils.cell import range_boundaries
 
 from . import xlsx
 
@@ -73,71 +72,42 @@ def chunks(items: Iterable, size: int = 500) -> Iterator[list]:
 @dataclass
 class SheetInfo:
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # rows, cols (0-based)
-    uncached: set[tuple[int, int]] = field(default_factory=set)  # (row, 0-based column)
+    # Formulas without a cached value: row → 0-based columns, filled by ``xlsx.iter_rows`` as it
+    # reads each row and emptied by the reader of the rows as it goes (so it stays small).
+    uncached: dict[int, set[int]] = field(default_factory=dict)
 
 
 _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _OVERLAP = 256  # bytes kept from one chunk to the next, so a tag across the boundary is found
 
 
-def scan_sheet(sheet: Any) -> SheetInfo:
-    """Merged ranges and formulas without a cached value, which read-only mode does not tell.
+def scan_sheet(sheet: Any, max_merges: int = xlsx.LIMITS.merges) -> SheetInfo:
+    """Merged ranges, which read-only mode does not tell (it skips ``<mergeCells>``).
 
-    openpyxl's read-only mode skips ``<mergeCells>``, and with ``data_only`` a formula without a
-    cached value reads as an empty cell. A first pass scans the sheet's bytes for merged ranges
-    and for any formula at all, which costs a fraction of parsing them; only a sheet that has
-    formulas is parsed again (streaming, keeping one row at a time) to find those without a value.
+    The sheet's bytes are scanned for them, which costs a fraction of parsing them; more than
+    ``max_merges`` raises ``xlsx.NotXlsxError`` (``"merges"``). Formulas without a cached value
+    are found by ``xlsx.iter_rows`` as it reads, into ``SheetInfo.uncached``.
     """
     get_source = getattr(sheet, "_get_source", None)
+    info = SheetInfo()
     if get_source is None:  # a fully loaded sheet (not read-only) knows its merges
-        info = SheetInfo()
         for rng in sheet.merged_cells.ranges:
             info.merges.append((rng.min_row, rng.max_row, rng.min_col - 1, rng.max_col - 1))
         return info
-    info, formulas = _scan_bytes(get_source)
-    if formulas:
-        info.uncached = _uncached_formulas(get_source)
-    return info
-
-
-def _scan_bytes(get_source: Callable) -> tuple[SheetInfo, bool]:
-    info = SheetInfo()
-    formulas = False
     tail = b""
     with get_source() as src:
         while chunk := src.read(1 << 20):
             data = tail + chunk
-            formulas = formulas or _FORMULA.search(data) is not None
             for match in _MERGE_REF.finditer(data):
                 if match.end() > len(tail):  # not seen whole in the previous chunk
                     ref = match.group(1).decode()
                     min_col, min_row, max_col, max_row = range_boundaries(ref)
                     info.merges.append((min_row, max_row, min_col - 1, max_col - 1))
+                    if len(info.merges) > max_merges:
+                        title = getattr(sheet, "title", "")
+                        raise xlsx.NotXlsxError("merges", title, limit=max_merges, part=title)
             tail = data[-_OVERLAP:]
-    return info, formulas
-
-
-def _uncached_formulas(get_source: Callable) -> set[tuple[int, int]]:
-    uncached: set[tuple[int, int]] = set()
-    parent = None
-    with get_source() as src:
-        for event, element in iterparse(src, events=("start", "end")):
-            tag = element.tag.rsplit("}", 1)[-1]
-            if event == "start":
-                if tag == "sheetData":
-                    parent = element
-                continue
-            if tag == "c":
-                children = {child.tag.rsplit("}", 1)[-1]: child for child in element}
-                value = children.get("v")
-                ref = element.get("r")
-                if ref and "f" in children and (value is None or value.text in (None, "")):
-                    letters, row = coordinate_from_string(ref)
-                    uncached.add((row, column_index_from_string(letters) - 1))
-            elif tag == "row" and parent is not None:
-                parent.clear()
-    return uncached
+    return info
 
 
 # --- CSV -----------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import datetime as dt
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -43,6 +43,7 @@ from shishi.commitments.models import (
     Snapshot,
     Status,
 )
+from shishi.evidence.serving import stored_file
 from shishi.lib.parse import whole_number
 from shishi.lib.workdays import Light
 from shishi.orgs.access import permissions
@@ -515,7 +516,10 @@ def evidence(request: HttpRequest, pk: int) -> HttpResponse:
     item = public.evidence().filter(pk=pk).only("id", "file", "content_type").first()
     if item is None:
         raise Http404
-    return _stored_file(item.file, item.content_type, f"evidence-{item.pk}.{item.extension}")
+    # Not a public_page: a file is streamed from storage, never kept in the page cache.
+    return stored_file(
+        item.file, item.content_type, f"evidence-{item.pk}.{item.extension}", max_age=300
+    )
 
 
 def evidence_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -525,19 +529,9 @@ def evidence_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
     item = public.evidence().filter(pk=pk).exclude(thumbnail="").only("id", "thumbnail").first()
     if item is None:
         raise Http404
-    return _stored_file(item.thumbnail, "image/jpeg", f"evidence-{item.pk}-thumbnail.jpg")
-
-
-def _stored_file(field, content_type: str, filename: str) -> FileResponse:
-    """A stored file, streamed inline. Not a ``public_page``: a file is streamed from storage,
-    never kept in the page cache."""
-    try:
-        handle = field.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = FileResponse(handle, content_type=content_type, filename=filename)
-    response["Cache-Control"] = "private, max-age=300"
-    return response
+    return stored_file(
+        item.thumbnail, "image/jpeg", f"evidence-{item.pk}-thumbnail.jpg", max_age=300
+    )
 
 
 # --- 7. the open data ------------------------------------------------------------------------------

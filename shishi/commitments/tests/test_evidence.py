@@ -301,3 +301,42 @@ def test_the_migration_makes_the_missing_thumbnails_and_can_run_again(report, us
     old.refresh_from_db()
     assert old.thumbnail.name.endswith("-thumb.jpg")
     assert len(list((media / Path(old.file.name).parent).glob("*-thumb*.jpg"))) == 1
+
+
+# --- a document with active content is never opened in the site's origin ---------------------------
+
+# A PDF that runs JavaScript as it opens (/OpenAction), as a reliability drill uploaded.
+ACTIVE_PDF = (
+    b"%PDF-1.4\n"
+    b"1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >> endobj\n"
+    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+    b"3 0 obj << /Type /Action /S /JavaScript /JS (app.alert\\(document.cookie\\)) >> endobj\n"
+    b"trailer << /Root 1 0 R >>\n%%EOF\n"
+)
+
+
+def test_a_pdf_with_javascript_is_served_as_a_sandboxed_download(users, commitment, client_for):
+    report = services.submit_progress(
+        users["unit_officer"],
+        commitment,
+        text="验收",
+        percent_complete=40,
+        files=[SimpleUploadedFile("验收.pdf", ACTIVE_PDF, content_type="application/pdf")],
+    )
+    response = client_for(users["county_admin"]).get(evidence_url(document(report)))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Security-Policy"] == "sandbox"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_photo_is_shown_inline_but_sandboxed_too(report, users, client_for):
+    response = client_for(users["county_admin"]).get(evidence_url(photo(report)))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("inline;")
+    assert response["Content-Security-Policy"] == "sandbox"
+
+
+def evidence_url(evidence) -> str:
+    return reverse("commitments:evidence", args=[evidence.pk])

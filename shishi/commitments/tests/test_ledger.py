@@ -235,6 +235,30 @@ def test_a_formula_without_a_cached_value_is_an_error(programme):
     assert Commitment.objects.count() == 0
 
 
+@pytest.mark.parametrize("deadline", ["2021.1", 2021.1])
+def test_a_month_excel_may_have_cut_short_is_asked_for_never_read_as_january(programme, deadline):
+    # 2021.10 saved by Excel in a number cell (then as CSV) reads 2021.1: October or January?
+    rows = [kindergartens(deadline=deadline)]
+
+    result = run(programme, officials_workbook(rows))
+
+    assert messages(result) == [
+        (
+            5,
+            "J",
+            "2021.1 may mean January or October: Excel saves 2021.10 as 2021.1. Write the month "
+            "as 2021-01 or 2021-10, or 2021年10月.",
+        )
+    ]
+    assert Commitment.objects.count() == 0
+    text = "编号,项目名称,类别,责任单位,完成时限\n1,新建公办幼儿园,教育,测试县教育局,2021.1\n"
+    result = run(programme, text.encode("utf-8"), name="清单.csv")
+    assert [e.message[:46] for e in result.errors] == [
+        "2021.1 may mean January or October: Excel save"
+    ]
+    assert Commitment.objects.count() == 0
+
+
 def test_a_formula_reads_as_the_value_excel_saved_with_it(programme):
     data = officials_workbook([kindergartens(budget="=SUM(1,2)")])
     out = io.BytesIO()

@@ -112,6 +112,32 @@ def test_a_file_that_claims_a_smaller_size_is_measured_by_what_it_holds(settings
         services.clean(big)
 
 
+def png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_photo_of_too_many_pixels_is_refused_naming_the_limit(settings):
+    bomb = png_claiming(13_000, 13_000)
+    assert refused("plan.png", bomb) == (
+        "plan.png has more than 40 million pixels; save it smaller and upload it again."
+    )
+    assert refused("plan.png", bomb, "zh-hans") == "plan.png 超过 40 百万像素，请缩小后重新上传。"
+    settings.EVIDENCE_MAX_PIXELS = 20_000_000
+    assert "more than 20 million pixels" in refused("plan.png", png_claiming(5_000, 5_000))
+
+
 @pytest.mark.parametrize(
     ("name", "data", "english", "chinese"),
     [

@@ -58,6 +58,22 @@ def test_a_month_without_a_year_and_no_default_is_refused():
     assert caught.value.code == "no_year"
 
 
+@pytest.mark.parametrize("value", ["2021.1", "2021.2", "2021.9", "２０２１．１", 2021.1, 2021.2])
+def test_a_year_dot_one_digit_month_is_refused_as_ambiguous(value):
+    # Excel saves 2021.10 typed into a number cell as 2021.1: January or October cannot be told.
+    with pytest.raises(ParseError) as caught:
+        parse_date(value)
+    assert caught.value.code == "ambiguous"
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("2021.10", D(2021, 10, 31)), ("2021.01", D(2021, 1, 31)), ("2021.12", D(2021, 12, 31))],
+)
+def test_a_year_dot_two_digit_month_is_read(value, expected):
+    assert parse_date(value) == expected
+
+
 @pytest.mark.parametrize(
     "value, code",
     [

@@ -431,6 +431,17 @@ def test_a_pdf_that_is_not_public_is_neither_linked_nor_served(client, listing):
     assert client.get(evidence_url).status_code == 404
 
 
+def test_a_public_pdf_is_served_as_a_sandboxed_download(client, listing, users):
+    document = Evidence.objects.get(report=listing["photo_report"], content_type="application/pdf")
+    services.set_evidence_public(users["county_admin"], document, True)
+    response = client.get(reverse("portal:evidence", args=[document.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="evidence-{document.pk}.pdf"'
+    assert response["Content-Security-Policy"] == "sandbox"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
 def test_evidence_of_a_returned_or_waiting_report_is_not_served(client, listing):
     for report in [listing["returned"], listing["waiting"]]:
         [photo] = report.evidence.all()
