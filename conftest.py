@@ -175,3 +175,45 @@ def client_for(client):
         return client
 
     return login
+
+
+def _append_only(on: bool) -> None:
+    """Put the audit log's append-only triggers (migration audit/0003) in force, or lift them."""
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("shishi.audit.migrations._append_only")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            state = "ENABLE" if on else "DISABLE"
+            cursor.execute(f"ALTER TABLE audit_entry {state} TRIGGER audit_entry_append_only")
+        elif on:
+            for sql in migration.SQLITE:
+                cursor.execute(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
+        else:
+            for sql in migration.SQLITE_DROP:
+                cursor.execute(sql)
+
+
+@pytest.fixture
+def _append_only_restored(django_db_blocker):
+    """Puts the triggers back after the flush that follows a committed test: set up before
+    ``transactional_db``, it is torn down after it."""
+    yield
+    with django_db_blocker.unblock():
+        _append_only(True)
+
+
+@pytest.fixture
+def committed_db(_append_only_restored, transactional_db):
+    """A database whose writes commit, for tests where another process (a restore, a job
+    worker, an import killed half-way) or another connection (parallel requests) must see them.
+
+    pytest-django empties every table after such a test, with the DELETE (SQLite) or TRUNCATE
+    (PostgreSQL) that the audit log's triggers refuse: they are in force while the test runs,
+    lifted for that flush only, and put back straight after it.
+    """
+    _append_only(True)
+    yield
+    _append_only(False)

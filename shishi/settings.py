@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "shishi.audit",
     "shishi.evidence",
     "shishi.ledger",
+    "shishi.backup",
     "shishi.orgs",
     "shishi.workdays",
     "shishi.notifications",
