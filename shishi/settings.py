@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     # django-ninja's own copy of Swagger UI, served locally (without it the docs page uses a CDN).
     "ninja",
     "django_tasks",
+    # Before django_tasks_db: its db_worker command extends theirs (shishi/jobs).
+    "shishi.jobs",
     "django_tasks_db",
     "shishi.audit",
     "shishi.evidence",
