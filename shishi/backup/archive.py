@@ -567,7 +567,7 @@ def restore(archive: Path, *, force: bool = False, say: Callable[[str], None] = 
         shutil.rmtree(staged, ignore_errors=True)
         raise
     result = Restored(manifest)
-    result.media_kept = _swap(staged, media, manifest)
+    result.media_kept = _swap(staged, media)
     say(_("Database and media restored; verifying."))
     _verify(manifest, result)
     record(
@@ -585,7 +585,7 @@ def restore(archive: Path, *, force: bool = False, say: Callable[[str], None] = 
     return result
 
 
-def _swap(staged: Path, media: Path, manifest: dict) -> Path | None:
+def _swap(staged: Path, media: Path) -> Path | None:
     """Rename the staged copy into MEDIA_ROOT; present files (``--force``) are set aside beside
     it, not deleted. Each rename is atomic: MEDIA_ROOT is the old tree or the new, never half."""
     kept = None
