@@ -25,6 +25,33 @@ PASSWORD = "Correct-horse-42"
 STRICT = os.environ.get("SHISHI_STRICT") == "1"
 
 
+def _on_postgresql() -> bool:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The fault drills (marked ``postgresql``) run other processes on the test database, which
+    SQLite keeps in this process's memory. On SQLite they are left out, said in the summary, or
+    under SHISHI_STRICT=1 they fail (``needs_postgresql``): CI never passes without them.
+    ``make test-sqlite`` deselects them itself and ``make test-pg`` runs them."""
+    if _on_postgresql() or STRICT:
+        return
+    drills = [item for item in items if item.get_closest_marker("postgresql")]
+    if drills:
+        config.hook.pytest_deselected(items=drills)
+        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
+
+
+@pytest.fixture(autouse=True)
+def needs_postgresql(request):
+    if request.node.get_closest_marker("postgresql") and not _on_postgresql():
+        pytest.fail(
+            "This fault drill needs PostgreSQL (DATABASE_URL=postgres://…), and SHISHI_STRICT=1 requires it."
+        )
+
+
 @pytest.fixture(autouse=True, scope="session")
 def static_root_exists():
     """WhiteNoise warns on every test client when STATIC_ROOT (collectstatic's target) is absent."""
@@ -199,3 +226,45 @@ def client_for(client):
         return client
 
     return login
+
+
+def _append_only(on: bool) -> None:
+    """Put the audit log's append-only triggers (migration audit/0003) in force, or lift them."""
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("shishi.audit.migrations._append_only")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            state = "ENABLE" if on else "DISABLE"
+            cursor.execute(f"ALTER TABLE audit_entry {state} TRIGGER audit_entry_append_only")
+        elif on:
+            for sql in migration.SQLITE:
+                cursor.execute(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
+        else:
+            for sql in migration.SQLITE_DROP:
+                cursor.execute(sql)
+
+
+@pytest.fixture
+def _append_only_restored(django_db_blocker):
+    """Puts the triggers back after the flush that follows a committed test: set up before
+    ``transactional_db``, it is torn down after it."""
+    yield
+    with django_db_blocker.unblock():
+        _append_only(True)
+
+
+@pytest.fixture
+def committed_db(_append_only_restored, transactional_db):
+    """A database whose writes commit, for tests where another process (a restore, a job
+    worker, an import killed half-way) or another connection (parallel requests) must see them.
+
+    pytest-django empties every table after such a test, with the DELETE (SQLite) or TRUNCATE
+    (PostgreSQL) that the audit log's triggers refuse: they are in force while the test runs,
+    lifted for that flush only, and put back straight after it.
+    """
+    _append_only(True)
+    yield
+    _append_only(False)

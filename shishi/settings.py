@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     # django-ninja's own copy of Swagger UI, served locally (without it the docs page uses a CDN).
     "ninja",
     "django_tasks",
+    # Before django_tasks_db: its db_worker command extends theirs (shishi/jobs).
+    "shishi.jobs",
     "django_tasks_db",
     # Two-factor sign-in: authenticator apps (TOTP) and single-use recovery codes.
     "django_otp",
@@ -67,6 +69,7 @@ INSTALLED_APPS = [
     "shishi.audit",
     "shishi.evidence",
     "shishi.ledger",
+    "shishi.backup",
     "shishi.orgs",
     "shishi.workdays",
     "shishi.notifications",
@@ -184,7 +187,8 @@ MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 # runserver and the tests find files without collectstatic; production serves collected files.
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("WHITENOISE_USE_FINDERS", True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads are written whole or not at all (a full disk leaves no half-written photo).
+    "default": {"BACKEND": "shishi.evidence.storage.AtomicFileSystemStorage"},
     # Pages name each static file by a hash of its content (css/shishi.3f2a1b9c8d7e.css), from the
     # manifest collectstatic writes, with a gzipped copy beside it: a release that changes a file
     # changes its name, so nginx may let browsers keep /static/ for a year. With DEBUG off, pages

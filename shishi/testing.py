@@ -4,6 +4,11 @@ from each other."""
 
 import datetime as dt
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -354,3 +359,46 @@ def rehash_from(chain: int, position: int) -> None:
         Entry.objects.filter(seq=entry.seq).update(prev_hash=prev, hash=digest)
         prev = digest
     Head.objects.filter(chain=chain).update(hash=prev)
+
+
+# --- other processes: shishi commands that see the test's database, keys and files ------------------
+
+
+def database_url(name: str | None = None) -> str:
+    """The test database (or the database ``name`` on the same server) as a DATABASE_URL.
+
+    Only PostgreSQL's: SQLite's test database lives in this process's memory."""
+    s = connection.settings_dict
+    assert connection.vendor == "postgresql", "another process cannot open an in-memory database"
+    auth = quote(s["USER"]) + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
+    host = s["HOST"] or "localhost"
+    port = f":{s['PORT']}" if s["PORT"] else ""
+    return f"postgres://{auth}@{host}{port}/{quote(name or s['NAME'])}?conn_max_age=0"
+
+
+def process_env(**overrides: str) -> dict[str, str]:
+    """The environment of a ``shishi`` command run in another process: the test's keys and
+    MEDIA_ROOT, and on PostgreSQL its database; ``overrides`` adds or replaces variables."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SHISHI_DRILL")}
+    env.update(
+        SECRET_KEY=settings.SECRET_KEY,
+        FIELD_ENCRYPTION_KEY=settings.FIELD_ENCRYPTION_KEY,
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        SHISHI_VAR_DIR=str(settings.VAR_DIR),
+    )
+    if connection.vendor == "postgresql":
+        env["DATABASE_URL"] = database_url()
+    env.update(overrides)
+    return env
+
+
+def shishi_command(*args: str) -> list[str]:
+    """The argument list that runs ``shishi ARGS`` (the console script beside this Python)."""
+    return [str(Path(sys.executable).with_name("shishi")), *args]
+
+
+def run_shishi(*args: str, env: dict[str, str], timeout: int = 120):
+    """Run ``shishi ARGS`` to its end in another process: the ``CompletedProcess``."""
+    return subprocess.run(  # noqa: S603 - our own console script
+        shishi_command(*args), env=env, capture_output=True, text=True, timeout=timeout
+    )

@@ -8,7 +8,12 @@ upload not yet checked, for a mechanism that takes one file at a time.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,6 +25,11 @@ from django.utils.translation import gettext as _
 from shishi.lib import images
 
 from .models import EvidenceFile
+
+log = logging.getLogger(__name__)
+
+# The files stored inside ``removed_on_error()``, so that they go if the service fails after.
+_stored: ContextVar[list[tuple[object, str]] | None] = ContextVar("evidence_stored", default=None)
 
 
 @dataclass(frozen=True)
@@ -102,8 +112,63 @@ def store(
     instance.original_name = cleaned.name
     instance.is_public = cleaned.is_image if public is None else public
     # The names given here are ignored: upload_to names files by their checksum.
-    instance.file.save("evidence", ContentFile(cleaned.data), save=False)
-    if cleaned.thumbnail is not None:
-        instance.thumbnail.save("thumbnail", ContentFile(cleaned.thumbnail), save=False)
+    written: list[tuple[object, str]] = []
+    try:
+        instance.file.save("evidence", ContentFile(cleaned.data), save=False)
+        written.append((instance.file.storage, instance.file.name))
+        if cleaned.thumbnail is not None:
+            instance.thumbnail.save("thumbnail", ContentFile(cleaned.thumbnail), save=False)
+            written.append((instance.thumbnail.storage, instance.thumbnail.name))
+    except OSError as exc:
+        # The storage writes each file whole or not at all; what this call wrote before the
+        # failure goes too, and the caller's transaction takes the rows back.
+        _remove(written)
+        log.error("evidence file %s not stored: %s", cleaned.name, exc)
+        raise not_stored(cleaned.name, exc) from exc
+    stored = _stored.get()
+    if stored is not None:
+        stored.extend(written)
     instance.save()
     return instance
+
+
+def not_stored(name: str, exc: OSError) -> ValidationError:
+    """The message for a file the disk would not take: a full disk said as such."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ValidationError(
+            _(
+                "The server's disk is full: %(name)s could not be stored, and nothing was saved. "
+                "Tell the system administrator."
+            )
+            % {"name": name},
+            code="disk_full",
+        )
+    return ValidationError(
+        _("%(name)s could not be stored (%(error)s), and nothing was saved.")
+        % {"name": name, "error": exc.strerror or exc},
+        code="not_stored",
+    )
+
+
+@contextmanager
+def removed_on_error() -> Iterator[None]:
+    """Files stored inside the block are removed if the block raises: the service's transaction
+    takes back the rows that name them, and no file stays behind that no row names (the first
+    photo of three when the disk fills up on the third)."""
+    stored: list[tuple[object, str]] = []
+    token = _stored.set(stored)
+    try:
+        yield
+    except BaseException:
+        _remove(stored)
+        raise
+    finally:
+        _stored.reset(token)
+
+
+def _remove(files: list[tuple[object, str]]) -> None:
+    for storage, name in files:
+        try:
+            storage.delete(name)
+        except OSError:
+            log.exception("evidence file %s could not be removed", name)

@@ -30,18 +30,22 @@ from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shishi.audit.services import deferred
-from shishi.lib import sheets, xlsx
+from shishi.lib import drill, sheets, xlsx
 from shishi.lib.parse import ParseError
 from shishi.lib.sheets import HEADER_SCAN, Rows, SheetInfo, fold
 
 from .columns import Column, Headings, labels
 from .results import Errors, Result, RowError, SheetResult
+
+# PostgreSQL's codes for a server that ended the session (an administrator, a shutdown, a crash),
+# besides class 08 (the connection failed); no code at all means the client lost the server.
+SERVER_WENT_AWAY = {"57P01", "57P02", "57P03"}
 
 NOT_FILE_MESSAGES = {
     "empty": gettext_lazy("The file is empty."),
@@ -465,18 +469,59 @@ class Import:
             # What the import holds (lookups, the sheets' state) lives until the end of the write:
             # frozen, the cyclic garbage collector stops walking it at every full collection.
             gc.freeze()
+            written = False
             try:
                 with transaction.atomic():
                     with deferred(write=not self.dry_run):
                         for sheet in self.found:
                             sheet.write()
+                            # Fault drills stop here, rows written and not committed.
+                            drill.pause("ledger.import.writing")
                         self.result.target = self.finish()
                     if self.dry_run:
                         transaction.set_rollback(True)
+                    written = True
             except WriteFailed:
                 self.result.target = None
+            except (OperationalError, InterfaceError) as exc:
+                self.result.target = None
+                self._database_failed(exc, committing=written)
             finally:
                 gc.unfreeze()
+
+    def _database_failed(self, exc: Exception, *, committing: bool) -> None:
+        """The database failed under the import: said in the list of problems, not as a server
+        error. Before the commit nothing was written, since the transaction never ended; if the
+        connection went at the commit itself, only the database knows, and the message says so."""
+        state = getattr(exc.__cause__, "sqlstate", None)
+        gone = (
+            isinstance(exc, InterfaceError)
+            or connection.connection is None
+            or connection.vendor == "postgresql"
+            and (state is None or state.startswith("08") or state in SERVER_WENT_AWAY)
+        )
+        if gone:
+            # The next request, or the command's next step, opens a new connection.
+            connection.close()
+        if committing:
+            message = _(
+                "The database went away while the import was being committed: check whether it "
+                "was written before running it again."
+            )
+        elif gone:
+            message = _(
+                "The database went away during the import; nothing was written. Run the import "
+                "again once the database is back."
+            )
+        else:
+            message = _(
+                "The database could not complete the import (%(error)s); nothing was written."
+            ) % {
+                "error": str(exc).strip().splitlines()[0]
+                if str(exc).strip()
+                else type(exc).__name__
+            }
+        self.errors.append(RowError("", None, "", "", message))
 
     def _read(self, source: Source) -> None:
         fh, opened_here = _open(source)

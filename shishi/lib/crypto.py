@@ -16,6 +16,10 @@ class Box:
         raw = hashlib.sha256(b"shishi-field-encryption\n" + secret.encode()).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(raw))
         self._digest_key = hashlib.sha256(b"shishi-field-digest\n" + secret.encode()).digest()
+        self._signing_key = hashlib.sha256(b"shishi-backup-signature\n" + secret.encode()).digest()
+        # Names the key without revealing it or anything derived for use (each derivation has its
+        # own label): a backup records it, and a restore refuses an archive made with another key.
+        self.fingerprint = hashlib.sha256(b"shishi-key-fingerprint\n" + secret.encode()).hexdigest()
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode() if value else ""
@@ -35,3 +39,11 @@ class Box:
         if not value:
             return ""
         return hmac.new(self._digest_key, value.encode(), hashlib.sha256).hexdigest()
+
+    def sign(self, data: bytes) -> str:
+        """A keyed hash of ``data`` (a backup's manifest): only the holder of the key can make one
+        that ``verify`` accepts, so an archive's manifest cannot be edited to match altered files."""
+        return hmac.new(self._signing_key, data, hashlib.sha256).hexdigest()
+
+    def verify(self, data: bytes, signature: str) -> bool:
+        return hmac.compare_digest(self.sign(data), signature)

@@ -37,6 +37,7 @@ from .validation import clean_decimal
 
 
 @transaction.atomic
+@evidence_files.removed_on_error()
 def submit_progress(
     actor,
     commitment: Commitment,

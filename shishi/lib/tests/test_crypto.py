@@ -60,3 +60,29 @@ def test_a_damaged_token_cannot_be_decrypted():
         box.decrypt(damaged)
     with pytest.raises(ValueError, match="cannot decrypt"):
         box.decrypt("not a token at all")
+
+
+def test_the_fingerprint_names_the_key_and_reveals_nothing_used_to_encrypt():
+    import base64
+    import hashlib
+
+    box = Box(KEY)
+    assert box.fingerprint == Box(KEY).fingerprint
+    assert box.fingerprint != Box("m" * 40).fingerprint
+    assert KEY not in box.fingerprint
+    # Not the encryption key, the lookup key or the signing key: each is derived with its own label.
+    for label in (
+        b"shishi-field-encryption\n",
+        b"shishi-field-digest\n",
+        b"shishi-backup-signature\n",
+    ):
+        derived = hashlib.sha256(label + KEY.encode()).digest()
+        assert box.fingerprint not in (derived.hex(), base64.urlsafe_b64encode(derived).decode())
+
+
+def test_a_signature_holds_only_for_the_same_data_and_key():
+    box = Box(KEY)
+    signature = box.sign(b'{"a": 1}')
+    assert box.verify(b'{"a": 1}', signature)
+    assert not box.verify(b'{"a": 2}', signature)
+    assert not Box("m" * 40).verify(b'{"a": 1}', signature)
