@@ -156,12 +156,31 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# Sessions live in orgs' own table, which knows each session's login, so that disabling a login
+# or setting its password ends its sessions at once (shishi/orgs/sessions.py).
+SESSION_ENGINE = "shishi.orgs.sessions"
+
 # Lockout after repeated failures (django-axes), counted per username so that one office behind
 # a shared address is not locked out by one person's mistakes.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
+# Besides: failed sign-ins from one address across all usernames (password spraying), counted
+# over the same cool-off window by the handler (shishi/orgs/signin.py). Higher than the limit per
+# login, since one office behind one address holds many people.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
+if LOGIN_ADDRESS_FAILURE_LIMIT <= AXES_FAILURE_LIMIT:
+    raise ConfigError(
+        f"LOGIN_ADDRESS_FAILURE_LIMIT={LOGIN_ADDRESS_FAILURE_LIMIT} must be above "
+        f"LOGIN_FAILURE_LIMIT={AXES_FAILURE_LIMIT}: an address holds many logins, and a lower "
+        "limit would lock an office out before any account's own limit."
+    )
+AXES_HANDLER = "shishi.orgs.signin.SignInHandler"
+# An attempt refused during a lockout is not counted again: the lockout ends a cool-off after it
+# began (the Retry-After the refusal names), and the refusals neither prolong it nor count against
+# the login of someone who tries from an address locked by another's spraying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "shishi.orgs.views.locked_out"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
@@ -288,6 +307,9 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
     SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# API tokens expire this many days after they are made (shishi/api/services.py).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1, maximum=3650)
+
 # A refused CSRF check answers in the API's error shape under /api/ (shishi/api/common.py).
 CSRF_FAILURE_VIEW = "shishi.api.common.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,11 +1,10 @@
-from django.contrib.auth import views as auth_views
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
-from shishi.orgs.views import LoginView
+from shishi.orgs.views import LoginView, LogoutView
 
 
 def livez(request):
@@ -31,7 +30,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
     path("login/", LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", LogoutView.as_view(), name="logout"),
     # Without a CSRF token: choosing a language changes nothing but a cookie, and a token in the
     # switcher would make every public page personal, so no page could be cached (pagecache.py).
     path("language/", csrf_exempt(set_language), name="set_language"),

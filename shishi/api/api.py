@@ -12,8 +12,11 @@ and its progress; and, with a token, progress reports, reviews and adjustments.
 
 **Reading** published data needs no token. **Writing**, and reading internal data (progress
 reports, adjustments not yet applied), needs a personal token sent as
-`Authorization: Bearer <token>`; an administrator makes one with `shishi create-api-token USERNAME`.
-A token acts as its login: the same roles and the same scope as in the web app.
+`Authorization: Bearer <token>`: make one on the API tokens page of the web app, or an
+administrator makes one with `shishi create-api-token USERNAME`. A token acts as its login: the
+same roles and the same scope as in the web app. It expires after a number of days the operator
+sets (90 by default), and ends when it is revoked, when its login's password is set, or when the
+login is disabled; the 401 answer then says which.
 
 **Formats**: amounts and target values are decimal strings (`"535.00"`), dates ISO 8601. Lists
 take `limit` (at most 200) and `offset` and answer `count`, `limit`, `offset`, `items`.

@@ -108,7 +108,11 @@ class Conflict(Exception):
 
 
 class BadToken(AuthenticationError):
-    """A token was sent but is unknown, revoked, or its login is disabled."""
+    """A token was sent that does not count: unknown, revoked, expired, or its login disabled or
+    signed out everywhere since it was made. ``message`` says which."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(message=message or _("The API token is not valid, or has been revoked."))
 
 
 def body(code: str, message: str, fields: dict | None = None) -> dict:
@@ -161,7 +165,7 @@ def register(api: NinjaAPI) -> None:
 
     def on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         if isinstance(exc, BadToken):
-            message = _("The API token is not valid, or has been revoked.")
+            message = exc.message
         else:
             message = _("This needs an API token: send the header Authorization: Bearer <token>.")
         return error_response(401, "unauthenticated", message)
@@ -236,9 +240,10 @@ class BearerToken(HttpBearer):
     session cookie sent along is ignored (and so no CSRF question arises)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Token:
-        found: Token | None = services.authenticate(token.strip())
-        if found is None:
-            raise BadToken()
+        try:
+            found = services.authenticate(token.strip())
+        except services.Refused as exc:
+            raise BadToken(exc.message) from None
         request.user = found.user
         return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
 
@@ -30,6 +31,10 @@ class Token(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
+    # The login's credentials stamp when the token was made: a password set since, or the login
+    # disabled since, changes the login's stamp, and the token no longer counts.
+    stamp = models.CharField(_("credentials stamp"), max_length=64, editable=False)
 
     class Meta:
         verbose_name = _("API token")
@@ -42,3 +47,20 @@ class Token(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.expires_at
+
+    def refusal(self, now=None) -> str:
+        """Why the token does not count now, or "" when it does: ``revoked``, ``disabled`` (the
+        login), ``signed_out`` (a password set or the login disabled since it was made),
+        ``expired``. Reads ``self.user``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if not self.user.is_active:
+            return "disabled"
+        if not constant_time_compare(self.stamp, self.user.credentials_stamp()):
+            return "signed_out"
+        if self.is_expired(now):
+            return "expired"
+        return ""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -170,12 +173,58 @@ class OrgMove(models.Model):
         return f"{self.org} → {self.to_parent}"
 
 
+def credentials_stamp(password: str, signed_out_at) -> str:
+    """What ``User.credentials_stamp`` hashes, from the two values (the API's migration stamps
+    the tokens made before stamps with it)."""
+    moment = signed_out_at.isoformat() if signed_out_at else ""
+    return hashlib.sha256(f"{password}|{moment}".encode()).hexdigest()
+
+
 class User(AbstractUser):
     """A login. The person behind it (name, phone, organisation) is ``user.person``."""
+
+    # Set when the login is disabled or its password is set: what was issued before (sessions,
+    # API tokens) no longer counts, and does not come back if the login is enabled again.
+    signed_out_at = models.DateTimeField(_("signed out everywhere"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("login")
         verbose_name_plural = _("logins")
+
+    def credentials_stamp(self) -> str:
+        """A value that changes whenever the password is set (by any path, the console's
+        ``changepassword`` too) or the login is signed out everywhere.
+
+        An API token keeps the stamp of its making and works only while it still matches, so
+        the API needs no call from here to end a login's tokens. A plain hash suffices: it is
+        compared, not kept secret, and the password hash it covers is itself salted.
+        """
+        return credentials_stamp(self.password, self.signed_out_at)
+
+
+class Session(AbstractBaseSession):
+    """A signed-in session (Django's database sessions) with the login it belongs to, so that
+    a login's sessions can be ended together (``orgs.services.end_sessions``)."""
+
+    # Indexed (a foreign key): the lookup made when a login is disabled or its password set.
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("login"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore
 
 
 class Gender(models.TextChoices):

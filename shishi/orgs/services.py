@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shishi.audit.services import check_version, diff, record, record_many, snapshot
@@ -30,6 +31,7 @@ from .models import (
     Person,
     Role,
     RoleKind,
+    Session,
     User,
     box,
     encode_step,
@@ -712,8 +714,23 @@ def create_login(actor, person: Person, *, username: str, password: str) -> User
     return user
 
 
-def set_password(actor, user: User, password: str) -> None:
-    """Set a login's password: its owner (on their own page) or an account manager."""
+def end_sessions(user: User, *, keep: str | None = None) -> int:
+    """Delete the login's sessions but ``keep`` (a session key): each of them is signed out at
+    its next request. Called inside the services that end a login's sessions; returns how many."""
+    sessions = Session.objects.filter(user=user)
+    if keep:
+        sessions = sessions.exclude(session_key=keep)
+    return sessions.delete()[0]
+
+
+def set_password(actor, user: User, password: str, *, keep_session: str | None = None) -> None:
+    """Set the login's password (its owner on their own page, or an account manager); this ends
+    its other sessions and all its API tokens.
+
+    ``keep_session`` is the session of a person changing their own password, which stays signed
+    in (the view then calls ``update_session_auth_hash``). The tokens end by their stamp
+    (``User.credentials_stamp``), which the new password and ``signed_out_at`` change.
+    """
     person = getattr(user, "person", None)
     if actor is not None and actor.pk != user.pk:
         if person is None:
@@ -725,8 +742,51 @@ def set_password(actor, user: User, password: str) -> None:
         except ValidationError as exc:
             raise ValidationError({"password": exc.messages}) from None
         user.set_password(password)
-        user.save(update_fields=["password"])
-        record(actor, "orgs.login.password_set", person or user, public=False)
+        user.signed_out_at = timezone.now()
+        user.save(update_fields=["password", "signed_out_at"])
+        ended = end_sessions(user, keep=keep_session)
+        record(
+            actor,
+            "orgs.login.password_set",
+            person or user,
+            data={"user": user.pk, "sessions_ended": ended},
+            public=False,
+        )
+
+
+def set_active(actor, user: User, active: bool) -> User:
+    """Enable or disable a login. Disabling signs it out everywhere at once: its sessions are
+    deleted and its API tokens stop working (their stamp no longer matches), and neither comes
+    back when the login is enabled again. An account manager whose scope covers the login (see
+    ``_require_account``) may do it, never to their own login."""
+    person = Person.objects.select_related("org").filter(user=user).first()
+    if actor is not None:
+        if person is None:
+            raise PermissionDenied(_("This login has no person."))
+        if actor.pk == user.pk and not active:
+            raise ValidationError(_("You cannot disable your own login."))
+        _require_account(actor, user, person.org, "enable" if active else "disable")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active == active:
+            return user
+        user.is_active = active
+        fields = ["is_active"]
+        ended = 0
+        if not active:
+            user.signed_out_at = timezone.now()
+            fields.append("signed_out_at")
+            ended = end_sessions(user)
+        user.save(update_fields=fields)
+        record(
+            actor,
+            "orgs.login.enabled" if active else "orgs.login.disabled",
+            person or user,
+            changes={"is_active": [not active, active]},
+            data={"user": user.pk, "username": user.get_username(), "sessions_ended": ended},
+            public=False,
+        )
+        return user
 
 
 def _check_grant(actor, user: User, org: Org, kind: str, action: str) -> None:

@@ -17,6 +17,8 @@ urlpatterns = [
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("people/<int:pk>/login/", views.person_login, name="person_login"),
     path("people/<int:pk>/role/", views.person_role, name="person_role"),
+    path("people/<int:pk>/active/", views.person_active, name="person_active"),
+    path("password/", views.password_change, name="password"),
     path("roles/<int:pk>/revoke/", views.role_revoke, name="role_revoke"),
     path("roles/rules/", views.grant_rules, name="grant_rules"),
 ]

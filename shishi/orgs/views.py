@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, Q, Value, When
 from django.db.models.functions import Substr
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shishi.pagecache import remember
 from shishi.web import form_errors
 
-from . import access, services
+from . import access, services, signin
 from .forms import (
     LoginCreateForm,
     LoginForm,
@@ -40,11 +45,41 @@ class LoginView(auth_views.LoginView):
     template_name = "orgs/login.html"
     redirect_authenticated_user = True
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        signin.signed_in(self.request, form.get_user())
+        return response
 
-def locked_out(request, credentials=None, *args, **kwargs):
-    """Axes calls this when a username has failed too often."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return render(request, "orgs/locked_out.html", {"minutes": minutes}, status=429)
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        user = request.user if request.user.is_authenticated else None
+        response = super().post(request, *args, **kwargs)
+        if user is not None:
+            signin.signed_out(request, user)
+        return response
+
+
+def locked_out(request, response=None, credentials=None, *args, **kwargs):
+    """Axes calls this for a sign-in refused by a lockout: of the login (its failures) or of the
+    client's address (failures across usernames). 429 with Retry-After, the latest the lockout
+    can last (shishi/orgs/signin.py)."""
+    found = getattr(request, "shishi_lockout", None)
+    if found is not None:
+        seconds = max(1, math.ceil((found.until - timezone.now()).total_seconds()))
+    else:
+        seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    page = render(
+        request,
+        "orgs/locked_out.html",
+        {
+            "minutes": math.ceil(seconds / 60),
+            "by_address": found is not None and found.by == signin.ADDRESS,
+        },
+        status=429,
+    )
+    page["Retry-After"] = str(seconds)
+    return page
 
 
 def _breadcrumbs(user, org: Org) -> list[Org]:
@@ -396,6 +431,60 @@ def person_login(request, pk: int):
     else:
         messages.error(request, _("Enter a username and a password."))
     return redirect("orgs:person", pk=person.pk)
+
+
+@login_required
+@require_POST
+def person_active(request, pk: int):
+    """Enable or disable the person's login (``active`` is "1" or "0")."""
+    person = access.get_person(request, pk, access.MANAGE_ACCOUNTS)
+    active = request.POST.get("active")
+    if not person.user_id or active not in {"0", "1"}:
+        messages.error(request, _("Nothing to change."))
+    else:
+        try:
+            services.set_active(request.user, person.user, active == "1")
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            if active == "1":
+                messages.success(request, _("Login enabled."))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Login disabled: it is signed out everywhere and its API tokens no longer work."
+                    ),
+                )
+    return redirect("orgs:person", pk=person.pk)
+
+
+@login_required
+def password_change(request):
+    """A person changes their own password; their other sessions and their API tokens end."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_password(
+                request.user,
+                request.user,
+                form.cleaned_data["new_password1"],
+                keep_session=request.session.session_key,
+            )
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            # This session stays signed in, under a new key.
+            update_session_auth_hash(request, request.user)
+            messages.success(
+                request,
+                _(
+                    "Your password has been changed. You are signed out everywhere else, and "
+                    "your API tokens no longer work: make new ones if you need them."
+                ),
+            )
+            return redirect("workspace:home")
+    return render(request, "orgs/password.html", {"form": form})
 
 
 @login_required
