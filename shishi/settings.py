@@ -94,8 +94,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    # Nothing in the workspace before the second factor, for those who have or need one.
+    # Nothing in the workspace before the second factor, for those who have or need one. (Not
+    # django-otp's OTPMiddleware: it reads the device on every signed-in request; this reads the
+    # session, and a reset of the factor ends the login's sessions instead.)
     "shishi.twofactor.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

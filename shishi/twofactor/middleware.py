@@ -17,7 +17,8 @@ class SecondFactorMiddleware:
     to give its code, or, when it must have a factor and has none yet, to set one up.
 
     A session that has given its code carries the device's id (django-otp's session key); that
-    is read here without a query, so a verified request costs nothing more. The public site and
+    is read here without a query, so a verified request costs nothing more. A reset of the
+    factor ends the login's sessions, so no session outlives its device. The public site and
     the API (bearer tokens, no session) are not behind this door.
     """
 

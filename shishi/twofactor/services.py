@@ -23,6 +23,7 @@ from shishi.audit.services import record
 from shishi.notifications.services import Notice, notify
 from shishi.orgs import access
 from shishi.orgs.models import Role, RoleKind
+from shishi.orgs.services import end_sessions
 
 R = RoleKind
 # Administrators and auditors: the logins whose misuse would cost most.
@@ -156,6 +157,9 @@ def reset(actor, user) -> int:
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).delete()[0]
         removed += StaticDevice.objects.filter(user=user).delete()[0]
+        # A session that gave a code of the removed device ends: signed in again, the login
+        # sets a new factor up (the door reads the session only, never the device).
+        end_sessions(user)
         record(
             actor,
             "twofactor.reset",

@@ -278,7 +278,7 @@ def test_the_list_of_others_tokens_stays_in_scope(users, client_for, tree):
 
     from shishi.orgs.models import RoleKind
 
-    orgs_services.grant_role(None, users["nobody"], tree["east"], RoleKind.SYSADMIN)
+    orgs_services.grant_role(None, users["nobody"], tree["east"], RoleKind.SECURITY_ADMIN)
     east, _plain = services.create_token(users["cadre"], users["cadre"])
     west, _plain = services.create_token(users["west_admin"], users["west_admin"])
     client = client_for(users["nobody"])

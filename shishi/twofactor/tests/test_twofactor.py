@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from shishi.audit.models import Entry
 from shishi.notifications.models import Notification
-from shishi.testing import totp_code
+from shishi.testing import sign_in_second_factor, totp_code
 from shishi.twofactor import services
 
 HOME = "/work/"
@@ -164,8 +164,13 @@ def test_the_public_site_and_sign_out_are_not_behind_the_door(users, client_for)
 
 
 def test_the_security_administrator_resets_a_lost_factor(users, client_for):
+    from django.test import Client
+
     user = users["county_admin"]
-    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    signed_in = Client()
+    signed_in.force_login(user)
+    sign_in_second_factor(signed_in, user)
+    assert signed_in.get(HOME).status_code == 200
     services._new_recovery_codes(user)
     admin = client_for(users["security_admin"])
     listing = admin.get(reverse("twofactor:logins"))
@@ -177,6 +182,8 @@ def test_the_security_administrator_resets_a_lost_factor(users, client_for):
     entry = Entry.objects.filter(action="twofactor.reset").latest("seq")
     assert (entry.actor, entry.object_id) == (users["security_admin"], str(user.pk))
     assert Notification.objects.filter(user=user, kind="twofactor.reset").exists()
+    # The session that gave a code of the removed device is signed out.
+    assert signed_in.get(HOME)["Location"].startswith(reverse("login"))
     # At the next sign-in, the login sets it up again.
     assert password_only(client_for, user).get(HOME)["Location"].startswith(SETUP)
 
