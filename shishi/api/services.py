@@ -128,8 +128,7 @@ class Refused(Exception):
         super().__init__(message)
 
 
-def _refusal_message(token: Token) -> str:
-    reason = token.refusal()
+def _refusal_message(token: Token, reason: str) -> str:
     if reason == "revoked":
         return _("This API token has been revoked.")
     if reason == "disabled":
@@ -160,7 +159,7 @@ def authenticate(plain: str) -> Token:
     now = timezone.now()
     reason = token.refusal(now)
     if reason:
-        message = _refusal_message(token)
+        message = _refusal_message(token, reason)
         record(
             None,
             "api.token.refused",
