@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shishi.audit.models import Entry
 from shishi.audit.services import record
 from shishi.orgs import access
 from shishi.orgs.models import Person
@@ -26,6 +27,8 @@ TOKEN_PREFIX = "shishi_"  # noqa: S105 (a label, not a secret)
 VISIBLE_CHARS = len(TOKEN_PREFIX) + 6
 # last_used_at is bookkeeping, not history: written at most once a minute per token.
 TOUCH_INTERVAL = dt.timedelta(minutes=1)
+# A dead token's refusals are written to the audit log at most once a minute per token.
+REFUSAL_INTERVAL = dt.timedelta(minutes=1)
 
 
 def digest(plain: str) -> str:
@@ -120,6 +123,19 @@ def revoke_token(actor, token: Token) -> Token:
     return token
 
 
+def _refused_lately(token: Token, now: dt.datetime) -> bool:
+    """Whether the token's last audit entry is a refusal less than ``REFUSAL_INTERVAL`` old: a
+    forgotten script retrying a dead token every second writes one entry a minute, not 86,400 a
+    day. One probe of the log's index by object, newest first."""
+    last = (
+        Entry.objects.filter(object_type=Token._meta.label_lower, object_id=str(token.pk))
+        .order_by("-seq")
+        .values_list("action", "time")
+        .first()
+    )
+    return last is not None and last[0] == "api.token.refused" and now - last[1] < REFUSAL_INTERVAL
+
+
 class Refused(Exception):
     """A token was sent that does not count; ``message`` says why, in the reader's language."""
 
@@ -128,8 +144,7 @@ class Refused(Exception):
         super().__init__(message)
 
 
-def _refusal_message(token: Token) -> str:
-    reason = token.refusal()
+def _refusal_message(token: Token, reason: str) -> str:
     if reason == "revoked":
         return _("This API token has been revoked.")
     if reason == "disabled":
@@ -160,16 +175,16 @@ def authenticate(plain: str) -> Token:
     now = timezone.now()
     reason = token.refusal(now)
     if reason:
-        message = _refusal_message(token)
-        record(
-            None,
-            "api.token.refused",
-            token,
-            data={"user": token.user_id, "prefix": token.prefix, "reason": reason},
-            county_id=_county_id(token.user),
-            public=False,
-        )
-        raise Refused(reason, message)
+        if not _refused_lately(token, now):
+            record(
+                None,
+                "api.token.refused",
+                token,
+                data={"user": token.user_id, "prefix": token.prefix, "reason": reason},
+                county_id=_county_id(token.user),
+                public=False,
+            )
+        raise Refused(reason, _refusal_message(token, reason))
     if token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL:
         Token.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now

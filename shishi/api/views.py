@@ -44,7 +44,7 @@ STATES = {
     "": gettext_lazy("live"),
     "revoked": gettext_lazy("revoked"),
     "disabled": gettext_lazy("login disabled"),
-    "signed_out": gettext_lazy("ended by a password change"),
+    "signed_out": gettext_lazy("ended: password set or login disabled"),
     "expired": gettext_lazy("expired"),
 }
 PER_PAGE = 100
@@ -62,8 +62,8 @@ def _rows(tokens) -> list[dict]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
-    """The user's own tokens, newest first, with when each expires. POST makes one and shows it
-    once; revoking is ``revoke``."""
+    """The user's own tokens, newest first, with when each expires and whether it still counts.
+    POST makes one and shows it once; each live one is revoked through ``revoke``."""
     form = TokenForm(request.POST or None)
     plain = ""
     if request.method == "POST" and form.is_valid():

@@ -51,10 +51,12 @@ class Lockout:
     until: dt.datetime  # the latest it can last
 
 
-def typed_username(request) -> str:
-    """The username as the person typed it, for the audit log: a mobile number masked, the
-    whole cut to the field's length. Never the password."""
-    typed = (request.POST.get("username", "") if request is not None else "").strip()[:150]
+def typed_username(request, credentials: dict | None = None) -> str:
+    """The username as the person typed it on the sign-in page (else as checked: the old
+    password on the password page), for the audit log: a mobile number masked, the whole cut to
+    the field's length. Never the password."""
+    typed = request.POST.get("username", "") or (credentials or {}).get("username") or ""
+    typed = typed.strip()[:150]
     phone = normalize_phone(typed)
     return mask_phone(phone) if is_mobile(phone) else typed
 
@@ -127,7 +129,7 @@ class SignInHandler(AxesDatabaseHandler):
             if username
             else None
         )
-        typed = typed_username(request)
+        typed = typed_username(request, credentials)
         record(None, "orgs.login.failed", _about(user), data={"username": typed}, public=False)
         if found is not None:
             record(

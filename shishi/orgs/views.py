@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, Q, Value, When
@@ -30,6 +29,7 @@ from .forms import (
     MoveForm,
     NewOrgForm,
     OrgForm,
+    OwnPasswordForm,
     PersonForm,
     RoleForm,
     SearchForm,
@@ -462,7 +462,7 @@ def person_active(request, pk: int):
 @login_required
 def password_change(request):
     """A person changes their own password; their other sessions and their API tokens end."""
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = OwnPasswordForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.set_password(

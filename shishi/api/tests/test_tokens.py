@@ -140,6 +140,20 @@ def test_a_token_expires_after_the_configured_days(api, users, programme, settin
     assert Entry.objects.get(action="api.token.refused").data["reason"] == "expired"
 
 
+def test_a_dead_token_retried_is_audited_once_a_minute(api, users, programme):
+    user = users["county_admin"]
+    token, plain = services.create_token(user, user)
+    services.revoke_token(user, token)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for _attempt in range(3):
+            error_of(api(token=plain).get("/reports"), 401)
+    assert Entry.objects.filter(action="api.token.refused").count() == 1
+    with time_machine.travel(start + services.REFUSAL_INTERVAL, tick=False):
+        error_of(api(token=plain).get("/reports"), 401)
+    assert Entry.objects.filter(action="api.token.refused").count() == 2
+
+
 def test_an_unknown_token_is_refused_without_an_audit_entry(api, users, programme):
     error = error_of(api(token="shishi_" + "x" * 43).get("/reports"), 401)
     assert error["message"] == "The API token is not valid, or has been revoked."

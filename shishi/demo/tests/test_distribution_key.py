@@ -38,6 +38,9 @@ REFERENCE = {
     "orgs.Role": "read with the login on every request; a login may hold roles in several counties",
     "orgs.GrantRule": "configuration: who may grant which role, a few dozen rows for everyone",
     "api.Token": "looked up by digest before the county is known",
+    # Django's database sessions with the login's id (orgs/sessions.py): read by key on every
+    # signed-in request, before anything about a county is known; one row per browser signed in.
+    "orgs.Session": "looked up by session key before the county is known",
 }
 
 # Children: each row belongs to one row of a county-carrying (or reference) table through a

@@ -155,3 +155,30 @@ def test_disabling_a_disabled_login_changes_nothing(users):
     services.set_active(users["county_admin"], users["cadre"], False)
     services.set_active(users["county_admin"], users["cadre"], False)
     assert Entry.objects.filter(action="orgs.login.disabled").count() == 1
+
+
+def test_guessing_the_old_password_counts_toward_the_lockout(users):
+    """A stolen session must not be a way round the lockout."""
+    client = browser("cadre")
+    for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = client.post(
+            reverse("orgs:password"),
+            {"old_password": "Guess-horse-00", "new_password1": NEW, "new_password2": NEW},
+        )
+        assert response.status_code == 200
+    locked = client.post(
+        reverse("orgs:password"),
+        {"old_password": "Guess-horse-00", "new_password1": NEW, "new_password2": NEW},
+    )
+    assert locked.status_code == 429
+    failed = Entry.objects.filter(action="orgs.login.failed")
+    assert failed.count() == settings.AXES_FAILURE_LIMIT
+    assert {e.data["username"] for e in failed} == {"cadre"}
+    assert Entry.objects.filter(action="orgs.login.locked").count() == 1
+    # Even the right old password is refused now.
+    right = client.post(
+        reverse("orgs:password"),
+        {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW},
+    )
+    assert right.status_code == 429
+    assert User.objects.get(username="cadre").check_password(PASSWORD)
