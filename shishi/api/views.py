@@ -73,8 +73,6 @@ def tokens(request: HttpRequest) -> HttpResponse:
                     )
             return redirect("tokens:list")
     rows = Token.objects.filter(user=request.user).order_by("-created_at", "-id")[:100]
-    response = render(request, "api/tokens.html", {"form": form, "tokens": rows, "plain": plain})
-    if plain:
-        # The one page that shows the secret: no browser or proxy keeps it.
-        response["Cache-Control"] = "no-store"
-    return response
+    # Like every signed-in page, with Cache-Control: private, no-store (PrivateResponsesMiddleware),
+    # so no browser or proxy keeps the secret this page shows once.
+    return render(request, "api/tokens.html", {"form": form, "tokens": rows, "plain": plain})
