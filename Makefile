@@ -61,9 +61,11 @@ lint: venv
 migrations-check: venv
 	SHISHI_VAR_DIR=$(CURDIR)/var/test $(SHISHI) makemigrations --check --dry-run
 
+# Production settings as docs/deploy.md writes them: SITE_URL in https:// alone turns on secure
+# cookies, the redirect to HTTPS and HSTS.
 deploy-check: venv
-	SHISHI_VAR_DIR=$(CURDIR)/var/test DEBUG=false SECURE_COOKIES=true SECURE_SSL_REDIRECT=true \
-	SECURE_HSTS_SECONDS=31536000 ALLOWED_HOSTS=shishi.example.org \
+	SHISHI_VAR_DIR=$(CURDIR)/var/test DEBUG=false SITE_URL=https://shishi.example.org \
+	ALLOWED_HOSTS=shishi.example.org \
 	SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	$(SHISHI) check --deploy --fail-level WARNING
 

@@ -97,9 +97,11 @@ def no_page_cache(request, settings):
     The cache and the memoised counties are emptied all the same: a rolled-back database reuses
     the ids and counts that its keys and generations are made of.
     """
-    from shishi import pagecache
+    from shishi import pagecache, ratelimit
 
     pagecache.forget()
+    # The rate limits' counters too: every test starts with none used.
+    ratelimit.forget()
     settings.PAGE_CACHE = "page_cache" in request.fixturenames
 
 

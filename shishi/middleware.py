@@ -224,3 +224,32 @@ class RequestSizeMiddleware:
             return render(request, "413.html", {"message": message}, status=413)
         request.upload_handlers.insert(0, BodyLimitHandler(request, limit))
         return self.get_response(request)
+
+
+# --- what no browser or proxy keeps ---------------------------------------------------------------
+
+PRIVATE = "private, no-store"
+
+
+class PrivateResponsesMiddleware:
+    """``Cache-Control: private, no-store`` on every response to a signed-in user (a page, an htmx
+    fragment, an export) and to an API request authenticated by a token: each may carry personal
+    data, which a shared proxy must not keep and a browser must not write to disk.
+
+    After AuthenticationMiddleware. The user is looked at only when a session cookie came with the
+    request, so an anonymous request (a public page, an API read) costs nothing here; public pages
+    keep their own caching.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(request, "auth", None) is not None or (
+            settings.SESSION_COOKIE_NAME in request.COOKIES
+            and getattr(request, "user", None) is not None
+            and request.user.is_authenticated
+        ):
+            response["Cache-Control"] = PRIVATE
+        return response

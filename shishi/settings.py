@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The Content-Security-Policy header (CSPMiddleware; the policy is CONTENT_SECURITY_POLICY).
+    "csp",
     "shishi.audit",
     "shishi.evidence",
     "shishi.ledger",
@@ -91,6 +93,9 @@ MIDDLEWARE = [
     "shishi.middleware.LanguageMiddleware",
     # After the language (part of the key); serves public pages to visitors without a session.
     "shishi.pagecache.PublicPageCacheMiddleware",
+    # After the page cache: a public page is stored with its policy header, so a page served from
+    # the cache carries it at no cost.
+    "csp.middleware.CSPMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -98,6 +103,9 @@ MIDDLEWARE = [
     # django-otp's OTPMiddleware: it reads the device on every signed-in request; this reads the
     # session, and a reset of the factor ends the login's sessions instead.)
     "shishi.twofactor.middleware.SecondFactorMiddleware",
+    # After authentication: what a signed-in user (or a token) receives is never kept by a
+    # browser or a proxy (Cache-Control: private, no-store).
+    "shishi.middleware.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -242,8 +250,36 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         # A public page is 10-60 KB: 2,000 pages is at most about 100 MB per process.
         "OPTIONS": {"MAX_ENTRIES": env_int("PAGE_CACHE_ENTRIES", 2000, minimum=1)},
-    }
+    },
+    # The rate limits' counters (shishi/ratelimit.py). "locmem" keeps them in each process: simple,
+    # but each of N web processes then allows the limit, so N times the limit in all. "database"
+    # shares them between every process and machine, in the table `migrate` creates.
+    "limits": {
+        "locmem": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "shishi-rate-limits",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
+        "database": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "shishi_rate_limits",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
+    }[env_choice("RATE_LIMIT_CACHE", "locmem", ["locmem", "database"])],
 }
+
+# Rate limits (shishi/ratelimit.py): events per minute, each counted per client address (an IPv6
+# address by its /64) or per API token; 0 turns one off. What the page cache serves is not counted:
+# it costs less than counting it would.
+# Anonymous API requests that reach the app (a public read the cache does not answer).
+RATE_LIMIT_API_READS = env_int("RATE_LIMIT_API_READS", 300, minimum=0)
+# API tokens that fail to authenticate (unknown, revoked); past the limit, no token is even
+# checked from that address until the minute ends.
+RATE_LIMIT_BAD_TOKENS = env_int("RATE_LIMIT_BAD_TOKENS", 10, minimum=0)
+# Writes (POST, PUT, PATCH, DELETE) by one API token.
+RATE_LIMIT_API_WRITES = env_int("RATE_LIMIT_API_WRITES", 60, minimum=0)
+# Submissions of each public form (a form anyone may send without signing in).
+RATE_LIMIT_FORMS = env_int("RATE_LIMIT_FORMS", 30, minimum=0)
 
 # Mail. Naming a mail server (EMAIL_HOST) sends mail through it by SMTP, unless EMAIL_BACKEND says
 # otherwise; without one, mail is written to the log (the console backend).
@@ -300,11 +336,26 @@ MAX_REQUEST_BYTES = (
     * 1024
 )
 
+# The address users reach the site at (https://shishi.example.org). Starting with https://, it
+# says the site is served over HTTPS: secure cookies, the redirect to HTTPS and HSTS are then on
+# unless a variable below turns one off.
+SITE_URL = env_str("SITE_URL", "").rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
+    raise ConfigError(
+        f"SITE_URL={SITE_URL!r} is not an address: write it as users reach the site, such as "
+        "https://shishi.example.org."
+    )
+SERVED_OVER_HTTPS = SITE_URL.startswith("https://")
+
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SERVED_OVER_HTTPS)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SERVED_OVER_HTTPS)
+    # Probes (a load balancer's, nginx's) may ask over plain HTTP on the machine itself.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
+    SECURE_HSTS_SECONDS = env_int(
+        "SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SERVED_OVER_HTTPS else 0, minimum=0
+    )
     SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
     SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -316,6 +367,24 @@ CSRF_FAILURE_VIEW = "shishi.api.common.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp's CSPMiddleware): scripts, styles, images and fonts from the
+# site itself only; no inline script or style anywhere (the templates hold none, and htmx is told
+# not to add its indicator style: base.html), no plugins, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

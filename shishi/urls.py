@@ -5,6 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from shishi.orgs.views import LoginView, LogoutView
+from shishi.ratelimit import limit_form
 
 
 def livez(request):
@@ -33,7 +34,8 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     # Without a CSRF token: choosing a language changes nothing but a cookie, and a token in the
     # switcher would make every public page personal, so no page could be cached (pagecache.py).
-    path("language/", csrf_exempt(set_language), name="set_language"),
+    # A public form: its submissions are counted per address (RATE_LIMIT_FORMS).
+    path("language/", csrf_exempt(limit_form()(set_language)), name="set_language"),
     path("work/", include("shishi.workspace.urls")),
     path("work/notifications/", include("shishi.notifications.urls")),
     path("work/tokens/", include("shishi.api.urls_tokens")),

@@ -24,7 +24,12 @@ Evidence files (photos, PDF) are not sent through the JSON API: attach them in t
 
 **Errors** all have one shape, `{"error": {"code", "message", "fields"}}`: 400 invalid values
 (`fields` names each), 401 no or bad token, 403 your role does not allow it, 404 not found or
-outside your scope, 409 already reviewed or decided, 422 the request does not match the schema.
+outside your scope, 409 already reviewed or decided, 422 the request does not match the schema,
+429 too many requests (the `Retry-After` header says in how many seconds to try again).
+
+**Rate limits**, per minute: anonymous reads per client address (a read served from the public
+page cache is not counted), bad tokens per address (past it, no token is checked from that
+address until the minute ends), and writes per token. The operator sets the numbers.
 """
 
 api = NinjaAPI(
@@ -36,6 +41,8 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 common.register(api)
+# Requests without a token are counted per client address (shishi/ratelimit.py).
+commitments.public.add_decorator(common.limit_anonymous, mode="view")
 # One module per mechanism, each with its public reads and its token endpoints.
 api.add_router("", commitments.public)
 api.add_router("", commitments.work)

@@ -27,6 +27,8 @@ from ninja.errors import ValidationError as SchemaError
 from ninja.security import HttpBearer
 from pydantic import BeforeValidator
 
+from shishi import ratelimit
+
 from . import services
 from .models import Token
 
@@ -89,8 +91,8 @@ def paginate(qs, limit: int, offset: int, serialize) -> dict:
 
 
 # The error answers each kind of endpoint documents.
-PUBLIC_ERRORS = {404: Error, 422: Error}
-WORK_ERRORS = {code: Error for code in (400, 401, 403, 404, 409, 422)}
+PUBLIC_ERRORS = {404: Error, 422: Error, 429: Error}
+WORK_ERRORS = {code: Error for code in (400, 401, 403, 404, 409, 422, 429)}
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -124,6 +126,29 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="shishi"'
     return response
+
+
+def rate_limited(exc: ratelimit.RateLimited) -> HttpResponse:
+    """429 in the error shape, with ``Retry-After`` (seconds) as the message says."""
+    response = error_response(429, "rate_limited", str(exc))
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def limit_anonymous(run):
+    """For a router's operations (``router.add_decorator(limit_anonymous, mode="view")``): count
+    each request per client address (``RATE_LIMIT_API_READS``) before anything else runs, and
+    answer 429 past the limit. A read the page cache serves never gets here."""
+
+    @wraps(run)
+    def limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            ratelimit.hit(ratelimit.API_READS, ratelimit.client(request))
+        except ratelimit.RateLimited as exc:
+            return rate_limited(exc)
+        return run(request, *args, **kwargs)
+
+    return limited
 
 
 def _fields(exc: ValidationError) -> dict:
@@ -182,6 +207,9 @@ def register(api: NinjaAPI) -> None:
     def on_conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
         return error_response(409, "conflict", exc.message)
 
+    def on_limited(request: HttpRequest, exc: ratelimit.RateLimited) -> HttpResponse:
+        return rate_limited(exc)
+
     def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         log.exception("API error on %s %s", request.method, request.path)
         return error_response(500, "server_error", _("Something went wrong on our side."))
@@ -194,6 +222,7 @@ def register(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, on_not_found)
     api.add_exception_handler(ObjectDoesNotExist, on_not_found)
     api.add_exception_handler(Conflict, on_conflict)
+    api.add_exception_handler(ratelimit.RateLimited, on_limited)
     api.add_exception_handler(Exception, on_error)
 
 
@@ -234,16 +263,29 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 # --- tokens ---------------------------------------------------------------------------------------
 
 
+# Methods that change something, counted per token (RATE_LIMIT_API_WRITES).
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
 class BearerToken(HttpBearer):
     """``Authorization: Bearer <token>``. On success ``request.user`` is the token's login, so
     the access helpers and services check that login's roles exactly as in the web app; a
-    session cookie sent along is ignored (and so no CSRF question arises)."""
+    session cookie sent along is ignored (and so no CSRF question arises).
+
+    Rate limits: an address that sent ``RATE_LIMIT_BAD_TOKENS`` bad tokens this minute has no
+    token checked (429) until the minute ends, so a flood of guesses costs one cache read each,
+    not a database query; each token may make ``RATE_LIMIT_API_WRITES`` writes a minute."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Token:
+        address = ratelimit.client(request)
+        ratelimit.check(ratelimit.BAD_TOKENS, address)
         try:
             found = services.authenticate(token.strip())
         except services.Refused as exc:
+            ratelimit.hit(ratelimit.BAD_TOKENS, address)
             raise BadToken(exc.message) from None
+        if request.method in WRITES:
+            ratelimit.hit(ratelimit.API_WRITES, f"token{found.pk}")
         request.user = found.user
         return found
 

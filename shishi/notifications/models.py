@@ -14,6 +14,12 @@ class Notification(models.Model):
     asks for is done (the report reviewed, the adjustment decided) the service that did it marks
     it handled, and it stops counting as waiting. ``key`` makes a reminder idempotent (one per
     commitment, light and deadline), so a job can run twice safely.
+
+    Notices of a kind that gathers (``Notice.many``) do not pile up: while a login has one of that
+    kind unread and not handled, the next one is folded into a digest (``items`` > 1, no item of
+    its own, its text "12 progress reports to review") that the page and the bell show in their
+    place (``head`` names it). Each item keeps its own row, so ``handled`` still closes exactly
+    the items done, and the digest is done when none of its items waits.
     """
 
     user = models.ForeignKey(
@@ -33,6 +39,17 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    # A digest: how many items it gathers (1 for a notice of one item). Its created_at is the time
+    # of its latest item, so that it rises to the top of the list as items arrive.
+    items = models.PositiveIntegerField(_("items"), default=1)
+    head = models.ForeignKey(
+        "self",
+        verbose_name=_("gathered in"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="gathered",
+    )
 
     class Meta:
         verbose_name = _("notification")
@@ -46,11 +63,15 @@ class Notification(models.Model):
             )
         ]
         indexes = [
-            # The bell on every workspace page: a login's notifications neither read nor handled.
+            # The bell on every workspace page: a login's notifications neither read nor handled
+            # (an item gathered in a digest is counted by its digest); and the digest a new item
+            # of a kind joins.
             models.Index(
-                fields=["user", "created_at"],
-                condition=models.Q(read_at__isnull=True, handled_at__isnull=True),
-                name="notif_user_waiting",
+                fields=["user", "kind", "created_at"],
+                condition=models.Q(
+                    read_at__isnull=True, handled_at__isnull=True, head__isnull=True
+                ),
+                name="notif_user_waiting_shown",
             ),
             # The page of one login's notifications, newest first.
             models.Index(fields=["user", "created_at", "id"], name="notif_user_created"),

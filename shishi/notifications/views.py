@@ -12,7 +12,6 @@ from shishi.extensions import MenuEntry
 from shishi.lib.parse import whole_number
 
 from . import services
-from .models import Notification
 
 PER_PAGE = 50
 
@@ -46,10 +45,15 @@ def notifications(request):
         )
         return redirect("notifications:list")
     page = Paginator(
-        Notification.objects.filter(user=request.user).order_by("-created_at", "-id"), PER_PAGE
+        services.shown(request.user).order_by("-created_at", "-id"), PER_PAGE
     ).get_page(request.GET.get("page"))
-    rows = [(note, services.render(note), services.state_label(note)) for note in page]
-    unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
+    # A digest says how many of its items still wait (one query for the page's digests).
+    waiting = services.still_waiting(page)
+    rows = [
+        (note, services.render(note, waiting.get(note.pk)), services.state_label(note))
+        for note in page
+    ]
+    unread = services.shown(request.user).filter(read_at__isnull=True).count()
     return render(
         request, "notifications/list.html", {"page": page, "rows": rows, "unread": unread}
     )

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from shishi.orgs.demo import build_province, ensure_demo_logins
 from shishi.orgs.models import Org, Role, RoleKind
 
-from .support import DESKTOP, PHONE
+from .support import DESKTOP, PHONE, watch_policy
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,14 +55,18 @@ def browser() -> Iterator[Browser]:
 
 
 def _page(browser: Browser, options: dict) -> Iterator[Page]:
+    """A page that fails its test on any JavaScript error and on any Content-Security-Policy
+    violation: every journey proves that its pages need nothing the policy forbids."""
     context = browser.new_context(**options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    violations = watch_policy(page)
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture

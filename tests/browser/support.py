@@ -46,3 +46,29 @@ def sign_in(page: Page, base_url: str, username: str, password: str) -> Response
         with page.expect_navigation() as navigation:
             page.locator("main a.button.primary").click()
     return navigation.value
+
+
+# Reported to the page's console for each Content-Security-Policy violation, by a listener that
+# Playwright adds before the page's own scripts (and that the policy itself does not govern).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
+    + ` at ${e.sourceFile || e.documentURI}:${e.lineNumber}`);
+});
+"""
+
+
+def watch_policy(page: Page) -> list[str]:
+    """The Content-Security-Policy violations on ``page`` from now on, as they happen: the
+    document's securitypolicyviolation events, and Chromium's own console reports (which also
+    name what the policy refused before any script ran)."""
+    violations: list[str] = []
+    page.context.add_init_script(CSP_LISTENER)
+
+    def seen(message) -> None:
+        text = message.text
+        if "CSP violation" in text or "Content Security Policy" in text:
+            violations.append(text)
+
+    page.on("console", seen)
+    return violations

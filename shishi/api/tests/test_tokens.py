@@ -197,7 +197,7 @@ def test_the_tokens_page_makes_a_token_and_shows_it_once(users, client_for):
     client = client_for(users["unit_officer"])
     url = reverse("tokens:list")
     page = client.post(url, {"action": "create", "name": "报送脚本"})
-    assert page.status_code == 200 and page["Cache-Control"] == "no-store"
+    assert page.status_code == 200 and page["Cache-Control"] == "private, no-store"
     token = Token.objects.get(user=users["unit_officer"])
     assert token.name == "报送脚本"
     plain = page.context["plain"]

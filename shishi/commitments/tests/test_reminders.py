@@ -49,9 +49,10 @@ def listed(programme, tree, users):
 
 
 def reminders(user):
+    """The reminders, one per commitment: a digest gathering several has no item of its own."""
     return Notification.objects.filter(
         user=user, kind__in=["commitments.due_soon", "commitments.overdue"]
-    )
+    ).exclude(target_type="")
 
 
 def test_unit_officers_hear_of_commitments_due_soon_and_overdue(listed, users):
