@@ -10,6 +10,7 @@ from django.urls import reverse
 from shishi.audit.models import Entry
 from shishi.orgs import services
 from shishi.orgs.models import Session, User
+from shishi.testing import sign_in_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +95,10 @@ def test_disabling_a_login_ends_its_sessions_at_once(users):
     cadre = users["cadre"]
     session = browser("cadre")
     manager = browser("county_admin")
+    sign_in_second_factor(manager, users["county_admin"])
     response = manager.post(reverse("orgs:person_active", args=[cadre.person.pk]), {"active": "0"})
     assert response.status_code == 302
+    assert response["Location"] == reverse("orgs:person", args=[cadre.person.pk])
     assert not signed_in(session)
     assert not Session.objects.filter(user=cadre).exists()
     cadre.refresh_from_db()
