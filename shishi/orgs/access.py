@@ -130,24 +130,15 @@ def grant_rules() -> dict[str, frozenset[str]]:
     return {kind: frozenset(kinds) for kind, kinds in table.items()}
 
 
-def grantable_kinds(user, org: Org, rules: dict | None = None) -> list[str]:
-    """The role kinds ``user`` may grant on ``org``: those the grant table gives to a role the
-    user holds on ``org`` or above it. Never above the user's own level: a role held on a town
-    grants nothing on its county."""
+def grantable_kinds(user, org: Org | None = None, rules: dict | None = None) -> list[str]:
+    """The role kinds ``user`` may grant on ``org`` (on some organisation when None): those the
+    grant table gives to a role the user holds on ``org`` or above it. Never above the user's
+    own level: a role held on a town grants nothing on its county."""
     rules = grant_rules() if rules is None else rules
     found: set[str] = set()
     for kind, path in _roles(user):
-        if org.path.startswith(path):
+        if org is None or org.path.startswith(path):
             found |= rules.get(kind, frozenset())
-    return [k for k in RoleKind.values if k in found]
-
-
-def grantable_somewhere(user, rules: dict | None = None) -> list[str]:
-    """The role kinds the user may grant on some organisation (those below their roles)."""
-    rules = grant_rules() if rules is None else rules
-    found: set[str] = set()
-    for kind, _path in _roles(user):
-        found |= rules.get(kind, frozenset())
     return [k for k in RoleKind.values if k in found]
 
 

@@ -663,7 +663,8 @@ def _require_account(actor, user: User, org: Org | None, what: str) -> None:
     roles = list(Role.objects.filter(user=user).select_related("org"))
     admin = [r for r in roles if access.is_admin_kind(r.kind)]
     if admin:
-        allowed = all(access.can_grant(actor, r.kind, r.org) for r in admin)
+        rules = access.grant_rules()
+        allowed = all(access.can_grant(actor, r.kind, r.org, rules) for r in admin)
     else:
         orgs = [r.org for r in roles] + ([org] if org is not None else [])
         allowed = bool(orgs) and all(

@@ -258,7 +258,7 @@ def person_detail(request, pk: int):
     for role in roles:
         role.revocable = not own and access.can_grant(request.user, role.kind, role.org, rules)
     # The kinds the user may grant somewhere in their scope; the service checks the organisation.
-    kinds = [] if own else access.grantable_somewhere(request.user, rules)
+    kinds = [] if own else access.grantable_kinds(request.user, rules=rules)
     return render(
         request,
         "orgs/person.html",
